@@ -1,0 +1,666 @@
+//! The typed syntax tree of an expression, and the builder API for programs.
+//!
+//! The tree keeps the invariants the canonical form relies on, by construction:
+//!
+//! - `and`/`or` groups are n-ary, hold at least two operands, and never hold a group of their own
+//!   kind directly (`a and (b and c)` is the one group `a and b and c`). [`Group`] has no public
+//!   constructor: groups are built by [`Expr::and`], [`Expr::or`], [`Expr::all`] and [`Expr::any`],
+//!   which flatten.
+//! - A [`Term`]'s type is in the type alphabet `[A-Za-z0-9_.-]+` and stored in lowercase; its context
+//!   and value are raw (decoded) strings, so any string is a legal value and the printer does all the
+//!   quoting. Building a query from untrusted strings can never change its structure.
+//!
+//! Byte spans ([`Span`]) record where a node came from in the source text; they take no part in
+//! equality or hashing, so a parsed tree equals the tree built by hand or re-parsed from its
+//! canonical form.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+/// A half-open byte range `start..end` into the source text.
+///
+/// Nodes built by the builder API (not parsed) carry the empty span `0..0`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end`.
+    pub const fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The span as a range, for slicing the source.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The number of bytes covered.
+    pub const fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the span covers no bytes.
+    pub const fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl From<std::ops::Range<usize>> for Span {
+    fn from(r: std::ops::Range<usize>) -> Self {
+        Span::new(r.start, r.end)
+    }
+}
+
+/// How a term compares its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// `:` — match: for text types, the value's words are matched inside the item's text.
+    Match,
+    /// `=` — keyword: the item's whole value must equal the value.
+    Keyword,
+}
+
+impl Op {
+    /// The operator's character: `:` or `=`.
+    pub const fn as_char(self) -> char {
+        match self {
+            Op::Match => ':',
+            Op::Keyword => '=',
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Match => ":",
+            Op::Keyword => "=",
+        })
+    }
+}
+
+/// The type names the crate knows (LANGUAGE.md §4). A parsed or built term whose type is one of
+/// these borrows the name instead of allocating it.
+pub(crate) const KNOWN_TYPES: &[&str] = &[
+    "ip",
+    "host",
+    "url",
+    "port-tcp",
+    "port-udp",
+    "geo-country",
+    "protocol",
+    "http-header-name",
+    "server-banner",
+    "http-header",
+    "title",
+    "issuer",
+    "subject",
+    "entity",
+    "product-tag",
+    "product-info",
+    "search-term",
+];
+
+/// Whether `c` may appear in a type name.
+pub(crate) const fn is_type_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// Lowercases a type name that is known to be in the type alphabet, borrowing known names.
+pub(crate) fn intern_type(name: &str) -> Cow<'static, str> {
+    for known in KNOWN_TYPES {
+        if known.eq_ignore_ascii_case(name) {
+            return Cow::Borrowed(known);
+        }
+    }
+    Cow::Owned(name.to_ascii_lowercase())
+}
+
+/// Why a [`Term`] could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The type name is empty or has a character outside `[A-Za-z0-9_.-]`.
+    #[error(
+        "invalid type name {name:?}: a type is one or more of the characters A-Z, a-z, 0-9, '_', '.' and '-'"
+    )]
+    InvalidType {
+        /// The rejected name.
+        name: String,
+    },
+}
+
+/// One search term: `type[;context](:|=)value[*]`.
+///
+/// The value and the context are the decoded strings (escapes and quotes removed); the printer
+/// quotes and escapes them as needed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "TermRepr", into = "TermRepr")]
+pub struct Term {
+    ty: Cow<'static, str>,
+    context: Option<String>,
+    op: Op,
+    value: String,
+    prefix: bool,
+    span: Span,
+    value_span: Span,
+}
+
+/// The serialised shape of a [`Term`]; deserialising goes through [`Term::try_new`]'s checks.
+#[derive(Serialize, Deserialize)]
+struct TermRepr {
+    #[serde(rename = "type")]
+    ty: String,
+    context: Option<String>,
+    op: Op,
+    value: String,
+    #[serde(default)]
+    prefix: bool,
+    #[serde(default)]
+    span: Span,
+    #[serde(default)]
+    value_span: Span,
+}
+
+impl TryFrom<TermRepr> for Term {
+    type Error = BuildError;
+
+    fn try_from(r: TermRepr) -> Result<Self, BuildError> {
+        let mut term = Term::try_new(&r.ty, r.op, r.value)?;
+        term.context = r.context;
+        term.prefix = r.prefix;
+        term.span = r.span;
+        term.value_span = r.value_span;
+        Ok(term)
+    }
+}
+
+impl From<Term> for TermRepr {
+    fn from(t: Term) -> Self {
+        TermRepr {
+            ty: t.ty.into_owned(),
+            context: t.context,
+            op: t.op,
+            value: t.value,
+            prefix: t.prefix,
+            span: t.span,
+            value_span: t.value_span,
+        }
+    }
+}
+
+impl Term {
+    /// A term `ty` `op` `value`, with no context and no prefix.
+    ///
+    /// The value is the raw string to search for; it is quoted and escaped when printed.
+    ///
+    /// ```
+    /// use driftql::{Op, Term};
+    /// let t = Term::new("geo-country", Op::Keyword, "RU");
+    /// assert_eq!(t.to_string(), "geo-country=RU");
+    /// let t = Term::new("title", Op::Match, r#"say "hi" (twice)"#);
+    /// assert_eq!(t.to_string(), r#"title:"say \"hi\" (twice)""#);
+    /// ```
+    ///
+    /// # Panics
+    /// When `ty` is not a valid type name (see [`Term::try_new`]). Type names are normally
+    /// constants in the program; use [`Term::try_new`] for names that come from input.
+    #[track_caller]
+    pub fn new(ty: &str, op: Op, value: impl Into<String>) -> Self {
+        match Term::try_new(ty, op, value) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Like [`Term::new`], but returns an error for a type name that is empty or has a character
+    /// outside `[A-Za-z0-9_.-]`. The name is stored in lowercase.
+    pub fn try_new(ty: &str, op: Op, value: impl Into<String>) -> Result<Self, BuildError> {
+        if ty.is_empty() || !ty.chars().all(is_type_char) {
+            return Err(BuildError::InvalidType {
+                name: ty.to_owned(),
+            });
+        }
+        Ok(Term {
+            ty: intern_type(ty),
+            context: None,
+            op,
+            value: value.into(),
+            prefix: false,
+            span: Span::default(),
+            value_span: Span::default(),
+        })
+    }
+
+    /// Restricts the term to items with exactly this context (`type;context=value`).
+    /// The empty string means the empty context (the directly scanned IP or host).
+    #[must_use]
+    pub fn with_context(mut self, context: impl Into<String>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// Removes any context restriction.
+    #[must_use]
+    pub fn without_context(mut self) -> Self {
+        self.context = None;
+        self
+    }
+
+    /// Makes the value a prefix (`value*`), or not.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: bool) -> Self {
+        self.prefix = prefix;
+        self
+    }
+
+    /// Replaces the operator.
+    #[must_use]
+    pub fn with_op(mut self, op: Op) -> Self {
+        self.op = op;
+        self
+    }
+
+    /// Replaces the value.
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
+
+    pub(crate) fn from_parts(
+        ty: Cow<'static, str>,
+        context: Option<String>,
+        op: Op,
+        value: String,
+        prefix: bool,
+        span: Span,
+        value_span: Span,
+    ) -> Self {
+        Term {
+            ty,
+            context,
+            op,
+            value,
+            prefix,
+            span,
+            value_span,
+        }
+    }
+
+    /// The type, in lowercase (`geo-country`).
+    pub fn ty(&self) -> &str {
+        &self.ty
+    }
+
+    /// The context restriction: `None` when absent (any context), `Some("")` for the empty
+    /// context, `Some(name)` for a named one.
+    pub fn context(&self) -> Option<&str> {
+        self.context.as_deref()
+    }
+
+    /// The operator.
+    pub fn op(&self) -> Op {
+        self.op
+    }
+
+    /// The decoded value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// Whether the value is a prefix (`value*`).
+    pub fn is_prefix(&self) -> bool {
+        self.prefix
+    }
+
+    /// Where the whole term stands in the source.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// Where the value stands in the source, quotes included, the prefix `*` excluded.
+    pub fn value_span(&self) -> Span {
+        self.value_span
+    }
+
+    /// Where the operator (`:` or `=`) stands in the source.
+    pub fn op_span(&self) -> Span {
+        let at = self.value_span.start.saturating_sub(1);
+        if self.value_span == Span::default() {
+            Span::default()
+        } else {
+            Span::new(at, at + 1)
+        }
+    }
+
+    /// Where the type name stands in the source.
+    pub fn type_span(&self) -> Span {
+        if self.span == Span::default() {
+            Span::default()
+        } else {
+            Span::new(self.span.start, self.span.start + self.ty.len())
+        }
+    }
+
+    /// This term combined with `other` by `and`.
+    #[must_use]
+    pub fn and(self, other: impl Into<Expr>) -> Expr {
+        Expr::from(self).and(other)
+    }
+
+    /// This term combined with `other` by `or`.
+    #[must_use]
+    pub fn or(self, other: impl Into<Expr>) -> Expr {
+        Expr::from(self).or(other)
+    }
+}
+
+impl PartialEq for Term {
+    fn eq(&self, other: &Self) -> bool {
+        self.ty == other.ty
+            && self.context == other.context
+            && self.op == other.op
+            && self.value == other.value
+            && self.prefix == other.prefix
+    }
+}
+
+impl Eq for Term {}
+
+impl Hash for Term {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ty.hash(state);
+        self.context.hash(state);
+        self.op.hash(state);
+        self.value.hash(state);
+        self.prefix.hash(state);
+    }
+}
+
+/// The operands of an `and` or `or` group: at least two, none of them a group of the same kind.
+///
+/// Built only by [`Expr::and`], [`Expr::or`], [`Expr::all`], [`Expr::any`] and the parser.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Group {
+    operands: Vec<Expr>,
+}
+
+impl Group {
+    /// The operands, in order.
+    pub fn operands(&self) -> &[Expr] {
+        &self.operands
+    }
+
+    /// The operands, by value.
+    pub fn into_operands(self) -> Vec<Expr> {
+        self.operands
+    }
+
+    /// An iterator over the operands.
+    pub fn iter(&self) -> std::slice::Iter<'_, Expr> {
+        self.operands.iter()
+    }
+
+    /// The number of operands (always ≥ 2).
+    pub fn len(&self) -> usize {
+        self.operands.len()
+    }
+
+    /// Always false: a group has at least two operands.
+    pub fn is_empty(&self) -> bool {
+        self.operands.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Group {
+    type Item = &'a Expr;
+    type IntoIter = std::slice::Iter<'a, Expr>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.operands.iter()
+    }
+}
+
+/// An expression node.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "ExprRepr")]
+pub enum Expr {
+    /// All operands hold.
+    And(Group),
+    /// At least one operand holds.
+    Or(Group),
+    /// The operand does not hold.
+    Not {
+        /// The negated expression.
+        operand: Box<Expr>,
+        /// From the `not` keyword to the end of the operand.
+        #[serde(default)]
+        span: Span,
+    },
+    /// A single term.
+    Term(Term),
+}
+
+/// The deserialised shape of an [`Expr`], rebuilt through the flattening constructors so a
+/// deserialised tree keeps the invariants.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ExprRepr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not {
+        operand: Box<Expr>,
+        #[serde(default)]
+        span: Span,
+    },
+    Term(Term),
+}
+
+impl TryFrom<ExprRepr> for Expr {
+    type Error = String;
+
+    fn try_from(r: ExprRepr) -> Result<Self, String> {
+        Ok(match r {
+            ExprRepr::And(v) => Expr::all(v).ok_or("an `and` group needs at least one operand")?,
+            ExprRepr::Or(v) => Expr::any(v).ok_or("an `or` group needs at least one operand")?,
+            ExprRepr::Not { operand, span } => Expr::Not { operand, span },
+            ExprRepr::Term(t) => Expr::Term(t),
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GroupKind {
+    And,
+    Or,
+}
+
+impl Expr {
+    /// Combines `self` and `other` by `and`, flattening `and` groups on either side.
+    ///
+    /// ```
+    /// use driftql::{Op, Term};
+    /// let q = Term::new("product-tag", Op::Match, "dahua")
+    ///     .and(Term::new("geo-country", Op::Keyword, "RU").or(Term::new("geo-country", Op::Keyword, "IR")));
+    /// assert_eq!(q.to_string(), "(product-tag:dahua and (geo-country=RU or geo-country=IR))");
+    /// ```
+    #[must_use]
+    pub fn and(self, other: impl Into<Expr>) -> Expr {
+        Expr::build(GroupKind::And, [self, other.into()])
+    }
+
+    /// Combines `self` and `other` by `or`, flattening `or` groups on either side.
+    #[must_use]
+    pub fn or(self, other: impl Into<Expr>) -> Expr {
+        Expr::build(GroupKind::Or, [self, other.into()])
+    }
+
+    /// The conjunction of all operands, flattened; `None` when there are none, the operand itself
+    /// when there is one.
+    pub fn all<I>(operands: I) -> Option<Expr>
+    where
+        I: IntoIterator,
+        I::Item: Into<Expr>,
+    {
+        Expr::build_opt(GroupKind::And, operands)
+    }
+
+    /// The disjunction of all operands, flattened; `None` when there are none, the operand itself
+    /// when there is one.
+    pub fn any<I>(operands: I) -> Option<Expr>
+    where
+        I: IntoIterator,
+        I::Item: Into<Expr>,
+    {
+        Expr::build_opt(GroupKind::Or, operands)
+    }
+
+    /// The negation of `self` (also available as `!expr`).
+    #[must_use]
+    pub fn negate(self) -> Expr {
+        Expr::Not {
+            operand: Box::new(self),
+            span: Span::default(),
+        }
+    }
+
+    fn build<const N: usize>(kind: GroupKind, operands: [Expr; N]) -> Expr {
+        Expr::build_opt(kind, operands).expect("at least one operand")
+    }
+
+    fn build_opt<I>(kind: GroupKind, operands: I) -> Option<Expr>
+    where
+        I: IntoIterator,
+        I::Item: Into<Expr>,
+    {
+        let mut flat = Vec::new();
+        for e in operands {
+            match (kind, e.into()) {
+                (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
+                    flat.extend(g.operands)
+                }
+                (_, e) => flat.push(e),
+            }
+        }
+        Expr::from_flat(kind, flat)
+    }
+
+    /// Builds a group from operands that are already flat (the parser's path); `None` when empty.
+    pub(crate) fn from_flat(kind: GroupKind, mut operands: Vec<Expr>) -> Option<Expr> {
+        match operands.len() {
+            0 => None,
+            1 => operands.pop(),
+            _ => {
+                let g = Group { operands };
+                Some(match kind {
+                    GroupKind::And => Expr::And(g),
+                    GroupKind::Or => Expr::Or(g),
+                })
+            }
+        }
+    }
+
+    /// The term, when this expression is a single term.
+    pub fn as_term(&self) -> Option<&Term> {
+        match self {
+            Expr::Term(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Every term in the expression, left to right.
+    pub fn terms(&self) -> Terms<'_> {
+        Terms { stack: vec![self] }
+    }
+
+    /// The nesting depth: a term is 1; `not` and groups add one level each.
+    pub fn depth(&self) -> usize {
+        // Iterative, so that it is safe on trees built by hand to any depth.
+        let mut max = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((e, d)) = stack.pop() {
+            max = max.max(d);
+            match e {
+                Expr::And(g) | Expr::Or(g) => stack.extend(g.iter().map(|c| (c, d + 1))),
+                Expr::Not { operand, .. } => stack.push((operand, d + 1)),
+                Expr::Term(_) => {}
+            }
+        }
+        max
+    }
+}
+
+/// Iterator over the terms of an expression, left to right; see [`Expr::terms`].
+#[derive(Debug)]
+pub struct Terms<'a> {
+    stack: Vec<&'a Expr>,
+}
+
+impl<'a> Iterator for Terms<'a> {
+    type Item = &'a Term;
+
+    fn next(&mut self) -> Option<&'a Term> {
+        while let Some(e) = self.stack.pop() {
+            match e {
+                Expr::Term(t) => return Some(t),
+                Expr::Not { operand, .. } => self.stack.push(operand),
+                Expr::And(g) | Expr::Or(g) => self.stack.extend(g.iter().rev()),
+            }
+        }
+        None
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Expr::And(a), Expr::And(b)) | (Expr::Or(a), Expr::Or(b)) => a == b,
+            (Expr::Not { operand: a, .. }, Expr::Not { operand: b, .. }) => a == b,
+            (Expr::Term(a), Expr::Term(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Expr {}
+
+impl Hash for Expr {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Expr::And(g) | Expr::Or(g) => g.hash(state),
+            Expr::Not { operand, .. } => operand.hash(state),
+            Expr::Term(t) => t.hash(state),
+        }
+    }
+}
+
+impl From<Term> for Expr {
+    fn from(t: Term) -> Self {
+        Expr::Term(t)
+    }
+}
+
+impl std::ops::Not for Expr {
+    type Output = Expr;
+    fn not(self) -> Expr {
+        self.negate()
+    }
+}
+
+impl std::ops::Not for Term {
+    type Output = Expr;
+    fn not(self) -> Expr {
+        Expr::from(self).negate()
+    }
+}

@@ -1,0 +1,208 @@
+//! Findings about a query: syntax errors and validation lints share one shape, [`Diagnostic`].
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ast::Span;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth a look; never blocks a request.
+    Warning,
+    /// The query is wrong; it must not be sent.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A machine-applicable edit: replace the bytes of `span` in the source with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Fix {
+    /// The bytes to replace.
+    pub span: Span,
+    /// The text to put in their place.
+    pub replacement: String,
+}
+
+/// One finding about a query, with where it is and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable kebab-case code, e.g. `keyword-only-type` or `unterminated-string`.
+    pub code: &'static str,
+    /// What is wrong, in the user's words.
+    pub message: String,
+    /// The bytes of the source the finding is about.
+    pub span: Span,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// 1-based column of `span.start`, counted in characters (Unicode scalar values).
+    pub column: usize,
+    /// What to do about it.
+    pub help: Option<String>,
+    /// An edit that resolves it, when one can be applied mechanically.
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// A finding at `span` of `source`, with line and column computed from the source.
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        source: &str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        let (line, column) = line_column(source, span.start);
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            span,
+            line,
+            column,
+            help: None,
+            fix: None,
+        }
+    }
+
+    /// Adds a help text.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a machine-applicable fix.
+    #[must_use]
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+        });
+        self
+    }
+
+    /// Whether this finding is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}[{}] at line {}, column {}: {}",
+            self.severity, self.code, self.line, self.column, self.message
+        )?;
+        if let Some(help) = &self.help {
+            write!(f, " (help: {help})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The 1-based line and column (in characters) of byte offset `at` in `source`.
+///
+/// An offset past the end, or inside a character, is clamped to the nearest earlier boundary.
+pub fn line_column(source: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(source.len());
+    while !source.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &source[..at];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Where the rendered source came from, for the `--> origin:line:column` header.
+#[cfg(feature = "render")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Origin<'a> {
+    /// A name for the input, such as `<stdin>`; no header when `None`.
+    pub name: Option<&'a str>,
+    /// The line number of the source's first line (1 unless the source is one line of a file).
+    pub first_line: usize,
+}
+
+/// Renders diagnostics compiler-style: severity and code, the source line, a caret under the span,
+/// the help and the suggested fix. With `color`, ANSI styles are used.
+#[cfg(feature = "render")]
+pub fn render(source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
+    render_from(source, diagnostics, color, Origin::default())
+}
+
+/// Like [`render`], naming where the source came from.
+#[cfg(feature = "render")]
+pub fn render_from(
+    source: &str,
+    diagnostics: &[Diagnostic],
+    color: bool,
+    origin: Origin<'_>,
+) -> String {
+    use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
+
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    fn snippet<'a, T: Clone>(source: &'a str, origin: Origin<'a>) -> Snippet<'a, T> {
+        Snippet::source(source)
+            .line_start(origin.first_line.max(1))
+            .path(origin.name)
+    }
+    let mut out = String::new();
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let span = clamp(source, d.span);
+        let mut report = vec![level.primary_title(d.message.as_str()).id(d.code).element(
+            snippet(source, origin).annotation(AnnotationKind::Primary.span(span.range())),
+        )];
+        if let Some(help) = &d.help {
+            let mut group = Group::with_title(Level::HELP.secondary_title(help.as_str()));
+            if let Some(fix) = &d.fix {
+                let fspan = clamp(source, fix.span);
+                group = group.element(
+                    snippet(source, origin)
+                        .patch(Patch::new(fspan.range(), fix.replacement.as_str())),
+                );
+            }
+            report.push(group);
+        }
+        out.push_str(&renderer.render(&report));
+        out.push('\n');
+    }
+    out
+}
+
+/// Clamps a span to the source and to character boundaries, so rendering never slices badly.
+#[cfg(feature = "render")]
+fn clamp(source: &str, span: Span) -> Span {
+    let fix = |mut at: usize| {
+        at = at.min(source.len());
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let start = fix(span.start);
+    Span::new(start, fix(span.end).max(start))
+}

@@ -1,0 +1,52 @@
+//! # driftql
+//!
+//! A compiler for the Driftnet search expression language: a pest grammar, a typed syntax tree,
+//! a canonical printer and (with the `cli` feature) the `driftql` command-line tool.
+//!
+//! ```
+//! let q = driftql::parse(r#"entity:"Tencent Cloud Computing" not port-tcp:22"#).unwrap();
+//! assert_eq!(q.to_string(), r#"(entity:"Tencent Cloud Computing" and not port-tcp:22)"#);
+//! ```
+//!
+//! ## The language
+//!
+//! A term is `type[;context](:|=)value[*]`; terms combine with `not`, `and`, `or` (in that order
+//! of precedence) and parentheses. `a:1 not b:2` means `a:1 and not b:2`.
+//!
+//! ## Decisions where the reference is silent
+//!
+//! - **Unicode whitespace.** Only space, tab, CR and LF separate tokens; any other character,
+//!   a no-break space included, is an ordinary value character. The printer quotes a value or
+//!   context holding any Unicode white space, so the canonical form shows it as one value.
+//! - **Keyword boundaries.** `and`, `or` and `not` are keywords only when followed by whitespace,
+//!   `(` or the end; so `not:x` and `and=1` are terms whose type is `not` or `and`.
+//! - **Columns** in errors count characters (Unicode scalar values), not bytes; spans are bytes.
+//! - **Nesting** is counted in parentheses and `not`s on the way to the deepest term; at most
+//!   [`MAX_DEPTH`] levels parse. [`Query::try_from`] applies the same bound to built trees.
+//! - **Building** a [`Term`] with a type outside `[A-Za-z0-9_.-]+` is refused
+//!   ([`Term::try_new`]); values and contexts may hold any string.
+//!
+//! ## Features
+//!
+//! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
+//! - `cli` (default) — the `driftql` binary.
+//!
+//! With `--no-default-features` only pest, serde and thiserror are pulled in.
+
+#![warn(missing_docs)]
+
+pub mod ast;
+pub mod diagnostic;
+mod parse;
+mod print;
+mod query;
+
+pub use ast::{BuildError, Expr, Group, Op, Span, Term};
+pub use diagnostic::{Diagnostic, Fix, Severity};
+pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
+pub use query::Query;
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

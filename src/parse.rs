@@ -1,0 +1,972 @@
+//! The parser: text → pest pairs → [`Expr`], with a nesting guard and error diagnosis.
+//!
+//! Parsing runs in three steps:
+//!
+//! 1. **Nesting guard.** A linear scan bounds the nesting of `(` and `not` before the grammar runs,
+//!    so no input can exhaust the stack (parse, print or drop). Most inputs skip the scan: when
+//!    the count of `(` plus the count of `n`/`N` bytes is at most [`MAX_DEPTH`], nothing can nest
+//!    deeper.
+//! 2. **The pest grammar** (`grammar/expression.pest`) decides whether the input is in the
+//!    language; on success the tree is built straight from the pairs.
+//! 3. **Diagnosis.** When the grammar rejects the input, a small scanner that follows the same
+//!    grammar walks the input to the first problem and names it: an unterminated string, a
+//!    missing operator, a space inside a term, and so on ([`SyntaxErrorKind`]), with a help text.
+//!    Pest's own error (position and expected tokens) is the fallback, translated into the
+//!    language's words.
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use crate::ast::{Expr, GroupKind, Op, Span, Term, intern_type, is_type_char};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::query::Query;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/expression.pest"]
+struct Grammar;
+
+/// The deepest nesting of parentheses and `not` that parses; one more is a `too-deep` error.
+pub const MAX_DEPTH: usize = 256;
+
+/// What kind of syntax error a [`ParseError`] is. [`SyntaxErrorKind::code`] is its stable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SyntaxErrorKind {
+    /// Any other syntax error (`syntax`).
+    Syntax,
+    /// A `"` with no closing `"` (`unterminated-string`).
+    UnterminatedString,
+    /// Two operands with no `and`/`or` between them (`missing-operator`).
+    MissingOperator,
+    /// A word or value with no `type:` in front of it (`missing-type`).
+    MissingType,
+    /// A `*` that is not at the end of a value (`misplaced-wildcard`).
+    MisplacedWildcard,
+    /// Whitespace inside a term, e.g. `title: foo` (`space-in-term`).
+    SpaceInTerm,
+    /// Nesting deeper than [`MAX_DEPTH`] (`too-deep`).
+    TooDeep,
+    /// Nothing but whitespace (`empty-expression`).
+    EmptyExpression,
+    /// A `(` never closed, or a `)` never opened (`unbalanced-parenthesis`).
+    UnbalancedParenthesis,
+    /// A `\` at the very end of the input (`dangling-escape`).
+    DanglingEscape,
+    /// An operator `:`/`=` with no value after it (`missing-value`).
+    MissingValue,
+    /// `and`, `or` or `not` with no operand where one is needed (`missing-operand`).
+    MissingOperand,
+    /// `()` with nothing inside (`empty-group`).
+    EmptyGroup,
+}
+
+impl SyntaxErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [SyntaxErrorKind] = &[
+        SyntaxErrorKind::Syntax,
+        SyntaxErrorKind::UnterminatedString,
+        SyntaxErrorKind::MissingOperator,
+        SyntaxErrorKind::MissingType,
+        SyntaxErrorKind::MisplacedWildcard,
+        SyntaxErrorKind::SpaceInTerm,
+        SyntaxErrorKind::TooDeep,
+        SyntaxErrorKind::EmptyExpression,
+        SyntaxErrorKind::UnbalancedParenthesis,
+        SyntaxErrorKind::DanglingEscape,
+        SyntaxErrorKind::MissingValue,
+        SyntaxErrorKind::MissingOperand,
+        SyntaxErrorKind::EmptyGroup,
+    ];
+
+    /// The stable kebab-case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            SyntaxErrorKind::Syntax => "syntax",
+            SyntaxErrorKind::UnterminatedString => "unterminated-string",
+            SyntaxErrorKind::MissingOperator => "missing-operator",
+            SyntaxErrorKind::MissingType => "missing-type",
+            SyntaxErrorKind::MisplacedWildcard => "misplaced-wildcard",
+            SyntaxErrorKind::SpaceInTerm => "space-in-term",
+            SyntaxErrorKind::TooDeep => "too-deep",
+            SyntaxErrorKind::EmptyExpression => "empty-expression",
+            SyntaxErrorKind::UnbalancedParenthesis => "unbalanced-parenthesis",
+            SyntaxErrorKind::DanglingEscape => "dangling-escape",
+            SyntaxErrorKind::MissingValue => "missing-value",
+            SyntaxErrorKind::MissingOperand => "missing-operand",
+            SyntaxErrorKind::EmptyGroup => "empty-group",
+        }
+    }
+}
+
+/// A syntax error: its kind, where it is (byte span, 1-based line and column), what is wrong and
+/// how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} (line {}, column {})", .diagnostic.message, .diagnostic.line, .diagnostic.column)]
+pub struct ParseError {
+    kind: SyntaxErrorKind,
+    diagnostic: Box<Diagnostic>,
+}
+
+impl ParseError {
+    fn new(
+        kind: SyntaxErrorKind,
+        source: &str,
+        span: Span,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        let mut diagnostic = Diagnostic::new(Severity::Error, kind.code(), source, span, message);
+        diagnostic.help = help;
+        ParseError {
+            kind,
+            diagnostic: Box::new(diagnostic),
+        }
+    }
+
+    pub(crate) fn too_deep(source: &str, span: Span) -> Self {
+        ParseError::new(
+            SyntaxErrorKind::TooDeep,
+            source,
+            span,
+            format!("the expression nests deeper than {MAX_DEPTH} levels of parentheses and `not`"),
+            Some(
+                "simplify the expression: remove redundant parentheses and double negations".into(),
+            ),
+        )
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> SyntaxErrorKind {
+        self.kind
+    }
+
+    /// The stable code, e.g. `unterminated-string`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// The bytes of the input the error is about (always on character boundaries).
+    pub fn span(&self) -> Span {
+        self.diagnostic.span
+    }
+
+    /// 1-based line of the error.
+    pub fn line(&self) -> usize {
+        self.diagnostic.line
+    }
+
+    /// 1-based column of the error, in characters.
+    pub fn column(&self) -> usize {
+        self.diagnostic.column
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.diagnostic.message
+    }
+
+    /// How to fix it.
+    pub fn help(&self) -> Option<&str> {
+        self.diagnostic.help.as_deref()
+    }
+
+    /// The error as a [`Diagnostic`] (severity error), for rendering beside validation findings.
+    pub fn diagnostic(&self) -> &Diagnostic {
+        &self.diagnostic
+    }
+
+    /// The error as an owned [`Diagnostic`].
+    pub fn into_diagnostic(self) -> Diagnostic {
+        *self.diagnostic
+    }
+}
+
+/// Parses an expression.
+///
+/// ```
+/// let q = driftql::parse("product-tag:dahua and (geo-country=RU or geo-country=IR)").unwrap();
+/// assert_eq!(q.to_string(), "(product-tag:dahua and (geo-country=RU or geo-country=IR))");
+///
+/// let err = driftql::parse("title: foo").unwrap_err();
+/// assert_eq!(err.code(), "space-in-term");
+/// assert_eq!((err.line(), err.column()), (1, 7));
+/// ```
+pub fn parse(input: &str) -> Result<Query, ParseError> {
+    parse_expr(input).map(|expr| Query::from_parts(input.to_owned(), expr))
+}
+
+/// Parses an expression into a bare tree.
+pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
+    check_depth(input)?;
+    match Grammar::parse(Rule::expression, input) {
+        Ok(mut pairs) => {
+            let expression = pairs.next().expect("the expression rule");
+            let or_expr = expression
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::or_expr)
+                .expect("an or_expr inside the expression");
+            Ok(build_or(or_expr))
+        }
+        Err(e) => Err(diagnose(input).unwrap_or_else(|| from_pest(input, &e))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pairs → tree
+
+fn build_or(pair: Pair<'_, Rule>) -> Expr {
+    build_group(pair, GroupKind::Or, build_and)
+}
+
+fn build_and(pair: Pair<'_, Rule>) -> Expr {
+    build_group(pair, GroupKind::And, build_unary)
+}
+
+/// Builds an n-ary group from the children of an `or_expr`/`and_expr`, flattening children of the
+/// same kind (a parenthesised `(a and b)` inside an `and` chain).
+fn build_group(pair: Pair<'_, Rule>, kind: GroupKind, child: fn(Pair<'_, Rule>) -> Expr) -> Expr {
+    let mut inner = pair.into_inner();
+    let first = child(inner.next().expect("a first operand"));
+    let Some(second) = inner.next() else {
+        return first;
+    };
+    let mut operands = Vec::new();
+    for e in [first, child(second)].into_iter().chain(inner.map(child)) {
+        match (kind, e) {
+            (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
+                operands.extend(g.into_operands())
+            }
+            (_, e) => operands.push(e),
+        }
+    }
+    Expr::from_flat(kind, operands).expect("two or more operands")
+}
+
+fn build_unary(pair: Pair<'_, Rule>) -> Expr {
+    let end = pair.as_span().end();
+    let mut nots = Vec::new();
+    let mut operand = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::not_kw => nots.push(p.as_span().start()),
+            Rule::term => operand = Some(Expr::Term(build_term(p))),
+            Rule::or_expr => operand = Some(build_or(p)),
+            r => unreachable!("unexpected {r:?} in unary"),
+        }
+    }
+    let mut expr = operand.expect("an operand in unary");
+    for start in nots.into_iter().rev() {
+        expr = Expr::Not {
+            operand: Box::new(expr),
+            span: Span::new(start, end),
+        };
+    }
+    expr
+}
+
+fn build_term(pair: Pair<'_, Rule>) -> Term {
+    let span = span_of(&pair);
+    let mut inner = pair.into_inner();
+    let ty = intern_type(inner.next().expect("a type").as_str());
+    let mut next = inner.next().expect("an operator or a context");
+    let mut context = None;
+    if next.as_rule() == Rule::context {
+        context = Some(decode_text(next.into_inner().next().expect("context text")));
+        next = inner.next().expect("an operator");
+    }
+    let op = if next.as_str() == ":" {
+        Op::Match
+    } else {
+        Op::Keyword
+    };
+    let value_pair = inner.next().expect("a value");
+    let value_span = span_of(&value_pair);
+    let value = decode_text(value_pair.into_inner().next().expect("value text"));
+    let prefix = inner.next().is_some();
+    Term::from_parts(ty, context, op, value, prefix, span, value_span)
+}
+
+/// Decodes a `bare_value`/`bare_context`, or a `quoted` string (via its `quoted_inner`).
+fn decode_text(pair: Pair<'_, Rule>) -> String {
+    let raw = if pair.as_rule() == Rule::quoted {
+        pair.into_inner().next().expect("quoted_inner").as_str()
+    } else {
+        pair.as_str()
+    };
+    unescape(raw)
+}
+
+/// `\x` stands for `x`; everything else stands for itself.
+fn unescape(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            // The grammar guarantees a character after every `\`.
+            if let Some(escaped) = chars.next() {
+                out.push(escaped);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A token scanner shared by the nesting guard and the diagnosis.
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The byte offset just past the character at `at`.
+fn char_end(s: &str, at: usize) -> usize {
+    s[at..].chars().next().map_or(at, |c| at + c.len_utf8())
+}
+
+fn char_at(s: &str, at: usize) -> Option<char> {
+    s.get(at..).and_then(|r| r.chars().next())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keyword {
+    And,
+    Or,
+    Not,
+}
+
+impl Keyword {
+    fn name(self) -> &'static str {
+        match self {
+            Keyword::And => "and",
+            Keyword::Or => "or",
+            Keyword::Not => "not",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tok {
+    Open,
+    Close,
+    Keyword(Keyword),
+    /// A run of characters up to whitespace, a parenthesis or the end, with quoted strings and
+    /// escapes inside it skipped as units: a term, or something that should have been one.
+    Word,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    tok: Tok,
+    span: Span,
+}
+
+/// Splits the input into tokens. Stops with an error at an unterminated string or a dangling
+/// escape.
+struct Scanner<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(src: &'a str) -> Self {
+        Scanner { src, pos: 0 }
+    }
+
+    /// The offset of the next non-whitespace byte at or after `at`.
+    fn skip_ws(&self, mut at: usize) -> usize {
+        let b = self.src.as_bytes();
+        while at < b.len() && is_ws(b[at]) {
+            at += 1;
+        }
+        at
+    }
+
+    fn next_token(&mut self) -> Option<Result<Token, ParseError>> {
+        let src = self.src;
+        let b = src.as_bytes();
+        let start = self.skip_ws(self.pos);
+        if start >= b.len() {
+            self.pos = start;
+            return None;
+        }
+        let simple = |tok, len| Token {
+            tok,
+            span: Span::new(start, start + len),
+        };
+        let token = match b[start] {
+            b'(' => simple(Tok::Open, 1),
+            b')' => simple(Tok::Close, 1),
+            _ => {
+                let end = match scan_word(src, start) {
+                    Ok(end) => end,
+                    Err(e) => {
+                        self.pos = b.len();
+                        return Some(Err(e));
+                    }
+                };
+                let word = &src[start..end];
+                // A keyword is a whole word followed by whitespace, `(` or the end. Only the
+                // diagnosis reads `)` after a keyword, where it is a clearer error as a keyword.
+                let kw = [Keyword::And, Keyword::Or, Keyword::Not]
+                    .into_iter()
+                    .find(|k| k.name().eq_ignore_ascii_case(word));
+                simple(kw.map_or(Tok::Word, Tok::Keyword), end - start)
+            }
+        };
+        self.pos = token.span.end;
+        Some(Ok(token))
+    }
+}
+
+/// The end of the word starting at `start`: the first whitespace, `(` or `)` outside a quoted
+/// string and not escaped.
+///
+/// As in the grammar, a `"` opens a string only where a value or context may start: at the start
+/// of the word or right after an unescaped `:`, `=` or `;`. Anywhere else it is an ordinary
+/// character here, and the term check reports it.
+fn scan_word(src: &str, start: usize) -> Result<usize, ParseError> {
+    let b = src.as_bytes();
+    let mut i = start;
+    let mut string_may_open = true;
+    while i < b.len() {
+        let c = b[i];
+        if is_ws(c) || c == b'(' || c == b')' {
+            break;
+        }
+        let next = match c {
+            b'"' if string_may_open => scan_string(src, i)?,
+            b'\\' => scan_escape(src, i)?,
+            _ => i + 1,
+        };
+        string_may_open = matches!(c, b':' | b'=' | b';');
+        i = next;
+    }
+    Ok(i)
+}
+
+/// The offset just past the closing quote of the string opening at `open`.
+fn scan_string(src: &str, open: usize) -> Result<usize, ParseError> {
+    let b = src.as_bytes();
+    let mut i = open + 1;
+    while i < b.len() {
+        match b[i] {
+            b'"' => return Ok(i + 1),
+            b'\\' => i = scan_escape(src, i)?,
+            _ => i += 1,
+        }
+    }
+    Err(ParseError::new(
+        SyntaxErrorKind::UnterminatedString,
+        src,
+        Span::new(open, src.len()),
+        "this string is never closed",
+        Some("add a closing `\"`; write a literal quote inside a string as `\\\"`".into()),
+    ))
+}
+
+/// The offset just past the escape `\x` at `at`.
+fn scan_escape(src: &str, at: usize) -> Result<usize, ParseError> {
+    if at + 1 >= src.len() {
+        return Err(ParseError::new(
+            SyntaxErrorKind::DanglingEscape,
+            src,
+            Span::new(at, at + 1),
+            "a `\\` at the end of the input escapes nothing",
+            Some("remove it, or write `\\\\` for a literal backslash".into()),
+        ));
+    }
+    Ok(char_end(src, at + 1))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nesting guard
+
+fn check_depth(input: &str) -> Result<(), ParseError> {
+    // Every level of nesting needs a `(` or a `not`, and every `not` an `n`: when there are few
+    // of those bytes, the scan below cannot find anything.
+    let bound = input
+        .bytes()
+        .filter(|&b| matches!(b, b'(' | b'n' | b'N'))
+        .count();
+    if bound <= MAX_DEPTH {
+        return Ok(());
+    }
+    #[derive(PartialEq)]
+    enum Level {
+        Paren,
+        Not,
+    }
+    let mut stack: Vec<Level> = Vec::new();
+    let pop_nots = |stack: &mut Vec<Level>| {
+        while stack.last() == Some(&Level::Not) {
+            stack.pop();
+        }
+    };
+    let mut scanner = Scanner::new(input);
+    // A token the scanner cannot read is a syntax error the grammar reports; the grammar never
+    // reads past it, so the nesting up to it is all that matters.
+    while let Some(Ok(token)) = scanner.next_token() {
+        match token.tok {
+            Tok::Open => stack.push(Level::Paren),
+            Tok::Keyword(Keyword::Not) if !followed_by_close(input, token.span.end) => {
+                stack.push(Level::Not)
+            }
+            Tok::Close => {
+                pop_nots(&mut stack);
+                stack.pop();
+                pop_nots(&mut stack);
+            }
+            Tok::Word => pop_nots(&mut stack),
+            Tok::Keyword(_) => {}
+        }
+        if stack.len() > MAX_DEPTH {
+            return Err(ParseError::too_deep(input, token.span));
+        }
+    }
+    Ok(())
+}
+
+fn followed_by_close(input: &str, at: usize) -> bool {
+    input.as_bytes().get(at) == Some(&b')')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diagnosis: find the first problem and name it.
+
+/// Where the diagnosis is in the grammar.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// An operand must come next; `after` is what came before it.
+    Operand { after: Option<Token> },
+    /// An operand was just read: an operator, `)` or the end may come next.
+    Operator,
+}
+
+fn diagnose(src: &str) -> Option<ParseError> {
+    let mut scanner = Scanner::new(src);
+    let mut opens: Vec<Span> = Vec::new();
+    let mut state = Expect::Operand { after: None };
+    loop {
+        let token = match scanner.next_token() {
+            None => return diagnose_end(src, state, &opens),
+            Some(Err(e)) => return Some(e),
+            Some(Ok(t)) => t,
+        };
+        state = match (state, token.tok) {
+            (Expect::Operand { .. }, Tok::Word) => {
+                if let Err(e) = check_term(src, token.span) {
+                    return Some(e);
+                }
+                Expect::Operator
+            }
+            (Expect::Operand { .. }, Tok::Keyword(Keyword::Not)) => {
+                Expect::Operand { after: Some(token) }
+            }
+            (Expect::Operand { .. }, Tok::Open) => {
+                opens.push(token.span);
+                Expect::Operand { after: Some(token) }
+            }
+            (Expect::Operand { after }, Tok::Close) => {
+                return Some(match after {
+                    Some(prev) if prev.tok == Tok::Open => ParseError::new(
+                        SyntaxErrorKind::EmptyGroup,
+                        src,
+                        Span::new(prev.span.start, token.span.end),
+                        "empty parentheses",
+                        Some("put an expression inside the parentheses, or remove them".into()),
+                    ),
+                    Some(prev) => missing_right_operand(src, prev),
+                    None => unmatched_close(src, token.span),
+                });
+            }
+            (Expect::Operand { after }, Tok::Keyword(k)) => {
+                return Some(match after {
+                    Some(
+                        prev @ Token {
+                            tok: Tok::Keyword(_),
+                            ..
+                        },
+                    ) => missing_right_operand(src, prev),
+                    _ => ParseError::new(
+                        SyntaxErrorKind::MissingOperand,
+                        src,
+                        token.span,
+                        format!("`{}` needs an operand on its left", k.name()),
+                        Some(format!(
+                            "remove `{}`, or put a term before it",
+                            &src[token.span.range()]
+                        )),
+                    ),
+                });
+            }
+            (Expect::Operator, Tok::Keyword(_)) => Expect::Operand { after: Some(token) },
+            (Expect::Operator, Tok::Close) => {
+                if opens.pop().is_none() {
+                    return Some(unmatched_close(src, token.span));
+                }
+                Expect::Operator
+            }
+            (Expect::Operator, Tok::Word | Tok::Open) => {
+                return Some(ParseError::new(
+                    SyntaxErrorKind::MissingOperator,
+                    src,
+                    token.span,
+                    "missing operator between terms",
+                    Some("join the two with `and` or `or`".into()),
+                ));
+            }
+        };
+    }
+}
+
+fn diagnose_end(src: &str, state: Expect, opens: &[Span]) -> Option<ParseError> {
+    match state {
+        Expect::Operand { after: None } => Some(ParseError::new(
+            SyntaxErrorKind::EmptyExpression,
+            src,
+            Span::new(0, src.len()),
+            "the expression is empty",
+            Some("write a term such as `host:example.com`".into()),
+        )),
+        Expect::Operand {
+            after: Some(Token { tok: Tok::Open, .. }),
+        }
+        | Expect::Operator
+            if !opens.is_empty() =>
+        {
+            let open = *opens.last().expect("an open parenthesis");
+            Some(ParseError::new(
+                SyntaxErrorKind::UnbalancedParenthesis,
+                src,
+                open,
+                "this `(` is never closed",
+                Some("add a `)` where the group ends, or remove this `(`".into()),
+            ))
+        }
+        Expect::Operand { after: Some(prev) } => Some(missing_right_operand(src, prev)),
+        Expect::Operator => None,
+    }
+}
+
+fn missing_right_operand(src: &str, prev: Token) -> ParseError {
+    let written = &src[prev.span.range()];
+    let (message, help) = match prev.tok {
+        Tok::Keyword(Keyword::Not) => (
+            "`not` needs an operand after it".to_string(),
+            format!("put a term after `{written}`, or remove it"),
+        ),
+        Tok::Keyword(k) => (
+            format!("`{}` needs an operand on its right", k.name()),
+            format!("put a term after `{written}`, or remove it"),
+        ),
+        _ => (
+            "expected a term here".to_string(),
+            "put a term here".to_string(),
+        ),
+    };
+    ParseError::new(
+        SyntaxErrorKind::MissingOperand,
+        src,
+        prev.span,
+        message,
+        Some(help),
+    )
+}
+
+fn unmatched_close(src: &str, span: Span) -> ParseError {
+    ParseError::new(
+        SyntaxErrorKind::UnbalancedParenthesis,
+        src,
+        span,
+        "this `)` has no matching `(`",
+        Some("remove it, or add the `(` that opens the group".into()),
+    )
+}
+
+/// Checks one word that stands where a term must: `type[;context](:|=)value[*]`.
+fn check_term(src: &str, word: Span) -> Result<(), ParseError> {
+    let b = src.as_bytes();
+    let text = &src[word.range()];
+    let err = |kind, span: Span, message: String, help: String| {
+        Err(ParseError::new(kind, src, span, message, Some(help)))
+    };
+    let type_len = text
+        .bytes()
+        .take_while(|&c| is_type_char(c as char))
+        .count();
+    let mut i = word.start + type_len;
+
+    // The type.
+    if type_len == 0 {
+        let c = char_at(src, i).expect("a word is not empty");
+        let suggestion = match c {
+            ':' | '=' | ';' => Some(format!("search-term{text}")),
+            '"' => Some(format!("search-term:{text}")),
+            _ => None,
+        };
+        return match suggestion {
+            Some(s) => err(
+                SyntaxErrorKind::MissingType,
+                Span::new(i, char_end(src, i)),
+                "this term has no type".into(),
+                format!(
+                    "put a type in front, e.g. `{s}` (slow: searches every type) or a specific one such as `title`"
+                ),
+            ),
+            None => err(
+                SyntaxErrorKind::MissingType,
+                Span::new(i, char_end(src, i)),
+                format!("a term cannot start with `{c}`: a term is written `type:value`"),
+                "a type is made of the characters A-Z, a-z, 0-9, `_`, `.` and `-`".into(),
+            ),
+        };
+    }
+    let has_op = text.contains([':', '=']);
+    if i == word.end || (!has_op && !matches!(b[i], b';')) {
+        // A word with no operator: `cherrypy`, or `title` followed by ` :foo`.
+        if i == word.end {
+            if let Some(space) = space_before(src, word.end, starts_like_operator) {
+                return err(
+                    SyntaxErrorKind::SpaceInTerm,
+                    space,
+                    "whitespace inside a term".into(),
+                    "remove the space: a term is written `type:value` with nothing in between"
+                        .into(),
+                );
+            }
+        }
+        return err(
+            SyntaxErrorKind::MissingType,
+            word,
+            format!("`{text}` is not a term: a term is written `type:value`"),
+            format!(
+                "to search every type for it, write `search-term:{text}` (slow), or use a specific type such as `title:{text}`"
+            ),
+        );
+    }
+    if !matches!(b[i], b';' | b':' | b'=') {
+        let c = char_at(src, i).expect("inside the word");
+        return err(
+            SyntaxErrorKind::Syntax,
+            Span::new(i, char_end(src, i)),
+            format!("unexpected `{c}` in the type name"),
+            "a type is made of the characters A-Z, a-z, 0-9, `_`, `.` and `-`, followed by `:` or `=`"
+                .into(),
+        );
+    }
+
+    // The context.
+    if b[i] == b';' {
+        i += 1;
+        if i < word.end && b[i] == b'"' {
+            i = scan_string(src, i)?;
+        } else {
+            while i < word.end && !matches!(b[i], b':' | b'=' | b';' | b'"') {
+                i = if b[i] == b'\\' {
+                    scan_escape(src, i)?
+                } else {
+                    i + 1
+                };
+            }
+        }
+        if i == word.end {
+            if let Some(space) = space_before(src, word.end, starts_like_operator) {
+                return err(
+                    SyntaxErrorKind::SpaceInTerm,
+                    space,
+                    "whitespace inside a term".into(),
+                    "remove the space, or quote a context that holds spaces: `type;\"a context\"=value`".into(),
+                );
+            }
+            return err(
+                SyntaxErrorKind::Syntax,
+                Span::new(word.start, word.end),
+                "expected `:` or `=` after the context".into(),
+                "a term with a context is written `type;context=value`".into(),
+            );
+        }
+        if !matches!(b[i], b':' | b'=') {
+            let c = char_at(src, i).expect("inside the word");
+            return err(
+                SyntaxErrorKind::Syntax,
+                Span::new(i, char_end(src, i)),
+                format!("unexpected `{c}` in the context"),
+                "quote a context that holds `;`, `\"` or spaces: `type;\"a;context\"=value`, and write a literal quote as `\\\"`".into(),
+            );
+        }
+    }
+
+    // The operator and the value.
+    let op = i;
+    i += 1;
+    if i == word.end {
+        if let Some(space) = space_before(src, word.end, starts_like_value) {
+            return err(
+                SyntaxErrorKind::SpaceInTerm,
+                space,
+                "whitespace between the operator and the value".into(),
+                format!(
+                    "remove the space: `{}{}`",
+                    text,
+                    first_word(&src[space.end..])
+                ),
+            );
+        }
+        return err(
+            SyntaxErrorKind::MissingValue,
+            Span::new(op, op + 1),
+            format!("`{}` has no value after it", &src[op..op + 1]),
+            format!(
+                "write the value right after `{}`, and quote it if it holds spaces: `{}\"some words\"`",
+                &src[op..op + 1],
+                text
+            ),
+        );
+    }
+    let wildcard_help = |ty: &str| {
+        let mut h = String::from(
+            "a `*` may only end a value, to search by prefix (`hikvision*`); write `\\*` for a literal `*`",
+        );
+        if ty.eq_ignore_ascii_case("host") {
+            h.push_str(
+                "; a leading `*.` is not needed: `host:example.com` already matches every subdomain",
+            );
+        }
+        h
+    };
+    let ty = &text[..type_len];
+    if b[i] == b'"' {
+        i = scan_string(src, i)?;
+        if i < word.end && b[i] == b'*' {
+            i += 1;
+        }
+        if i < word.end {
+            return err(
+                SyntaxErrorKind::Syntax,
+                Span::new(i, word.end),
+                "unexpected text after the closing quote".into(),
+                "put a space between terms, or put the whole value inside the quotes".into(),
+            );
+        }
+        return Ok(());
+    }
+    let value_start = i;
+    while i < word.end {
+        match b[i] {
+            b'\\' => i = scan_escape(src, i)?,
+            b'*' if i + 1 == word.end && i > value_start => i += 1,
+            b'*' => {
+                let message = if i + 1 == word.end {
+                    "a value cannot be only `*`".to_string()
+                } else {
+                    "a `*` can only stand at the end of a value".to_string()
+                };
+                return err(
+                    SyntaxErrorKind::MisplacedWildcard,
+                    Span::new(i, i + 1),
+                    message,
+                    wildcard_help(ty),
+                );
+            }
+            b'"' => {
+                return err(
+                    SyntaxErrorKind::Syntax,
+                    Span::new(i, i + 1),
+                    "a `\"` inside an unquoted value".into(),
+                    "quote the whole value (`title:\"a b\"`), or write a literal quote as `\\\"`"
+                        .into(),
+                );
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// When whitespace at `at` is followed by a word that `continues` the term, the span of that
+/// whitespace: `title :foo` (an operator after the type) or `title: foo` (a value after the
+/// operator).
+fn space_before(src: &str, at: usize, continues: fn(&str) -> bool) -> Option<Span> {
+    let b = src.as_bytes();
+    if at >= b.len() || !is_ws(b[at]) {
+        return None;
+    }
+    let next = Scanner::new(src).skip_ws(at);
+    (next < b.len() && continues(first_word(&src[next..]))).then_some(Span::new(at, next))
+}
+
+/// `:foo`, `=foo` or `;ctx=foo`: the rest of a term whose type stood before a space.
+fn starts_like_operator(word: &str) -> bool {
+    word.starts_with([':', '=', ';'])
+}
+
+/// A word that can be a value: not empty, not a keyword.
+fn starts_like_value(word: &str) -> bool {
+    !word.is_empty()
+        && !["and", "or", "not"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(word))
+}
+
+/// The text up to the first whitespace or parenthesis.
+fn first_word(s: &str) -> &str {
+    let end = s
+        .find(|c: char| c.is_ascii_whitespace() || c == '(' || c == ')')
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// Pest's error, in the language's words: the fallback when the diagnosis finds nothing.
+fn from_pest(src: &str, e: &pest::error::Error<Rule>) -> ParseError {
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    }
+    .min(src.len());
+    let found = match char_at(src, at) {
+        Some(c) => format!("unexpected `{c}`"),
+        None => "unexpected end of the expression".to_string(),
+    };
+    ParseError::new(
+        SyntaxErrorKind::Syntax,
+        src,
+        Span::new(at, char_end(src, at)),
+        found,
+        Some(
+            "an expression is terms `type:value` joined by `and`, `or` and `not`, grouped with parentheses"
+                .into(),
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescape_decodes_every_escape() {
+        assert_eq!(unescape(r"a\ b\(c\)\\\*\x"), r"a b(c)\*x");
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    #[test]
+    fn the_depth_bound_skips_short_inputs_only() {
+        assert!(check_depth(&"(".repeat(MAX_DEPTH)).is_ok());
+        let err = check_depth(&"(".repeat(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(err.kind(), SyntaxErrorKind::TooDeep);
+        assert_eq!(err.span(), Span::new(MAX_DEPTH, MAX_DEPTH + 1));
+        // Many `n`s and parentheses that do not nest are fine.
+        let flat = vec!["(title:n)"; 400].join(" or ");
+        assert!(check_depth(&flat).is_ok());
+    }
+}

@@ -1,0 +1,101 @@
+//! The canonical printer (LANGUAGE.md §3): `Display` on [`Expr`], [`Term`] and [`Query`].
+//!
+//! - Operators in lowercase, one space either side; `not` followed by one space.
+//! - Every `and`/`or` group in parentheses, the outermost included; a lone term has none.
+//! - A term is `type[;context](:|=)value[*]` with the type in lowercase.
+//! - A value is bare when it is non-empty and has no whitespace, `(`, `)`, `"`, `\` or `*`;
+//!   otherwise it is quoted, escaping only `"` and `\`. A context is bare when none of its
+//!   characters is whitespace, `:`, `=`, `;`, `(`, `)`, `"` or `\` (the empty context is bare).
+//!
+//! Decision: "whitespace" here is any Unicode white space (`char::is_whitespace`), not only the four
+//! characters the grammar separates tokens with, so a value holding a no-break space or an
+//! ideographic space is quoted and visible as one value. Both forms parse to the same tree.
+
+use std::fmt::{self, Write};
+
+use crate::ast::{Expr, Term};
+
+/// Whether a value can be printed without quotes.
+pub(crate) fn value_is_bare(value: &str) -> bool {
+    !value.is_empty()
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | '"' | '\\' | '*'))
+}
+
+/// Whether a context can be printed without quotes.
+pub(crate) fn context_is_bare(context: &str) -> bool {
+    !context
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, ':' | '=' | ';' | '(' | ')' | '"' | '\\'))
+}
+
+/// Writes `s` in double quotes, escaping `"` and `\`.
+fn write_quoted(f: &mut impl Write, s: &str) -> fmt::Result {
+    f.write_char('"')?;
+    let mut rest = s;
+    while let Some(i) = rest.find(['"', '\\']) {
+        f.write_str(&rest[..i])?;
+        f.write_char('\\')?;
+        f.write_str(&rest[i..i + 1])?;
+        rest = &rest[i + 1..];
+    }
+    f.write_str(rest)?;
+    f.write_char('"')
+}
+
+/// Writes a value in canonical form: bare when possible, else quoted.
+pub(crate) fn write_value(f: &mut impl Write, value: &str) -> fmt::Result {
+    if value_is_bare(value) {
+        f.write_str(value)
+    } else {
+        write_quoted(f, value)
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.ty())?;
+        if let Some(ctx) = self.context() {
+            f.write_char(';')?;
+            if context_is_bare(ctx) {
+                f.write_str(ctx)?;
+            } else {
+                write_quoted(f, ctx)?;
+            }
+        }
+        f.write_char(self.op().as_char())?;
+        write_value(f, self.value())?;
+        if self.is_prefix() {
+            f.write_char('*')?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Term(t) => t.fmt(f),
+            Expr::Not { operand, .. } => {
+                f.write_str("not ")?;
+                operand.fmt(f)
+            }
+            Expr::And(g) | Expr::Or(g) => {
+                let sep = if matches!(self, Expr::And(_)) {
+                    " and "
+                } else {
+                    " or "
+                };
+                f.write_char('(')?;
+                for (i, e) in g.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(sep)?;
+                    }
+                    e.fmt(f)?;
+                }
+                f.write_char(')')
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! [`Query`]: a parsed expression together with the text it was parsed from.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ast::{Expr, Span};
+use crate::parse::{MAX_DEPTH, ParseError, parse_expr};
+
+/// A parsed expression and its source text.
+///
+/// Spans in the tree (and in diagnostics about it) are byte offsets into [`Query::source`].
+/// `Display` renders the canonical form. A query built with the builder API is converted with
+/// [`Query::try_from`]: its source is its canonical form, parsed again so that every span is real.
+///
+/// ```
+/// use driftql::{Op, Query, Term};
+/// let expr = Term::new("port-tcp", Op::Match, "443").and(!Term::new("geo-country", Op::Keyword, "CN"));
+/// let q = Query::try_from(expr).unwrap();
+/// assert_eq!(q.source(), "(port-tcp:443 and not geo-country=CN)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Query {
+    #[serde(skip)]
+    source: String,
+    expr: Expr,
+}
+
+impl Query {
+    pub(crate) fn from_parts(source: String, expr: Expr) -> Self {
+        Query { source, expr }
+    }
+
+    /// The text the query was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The syntax tree.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// The syntax tree, by value.
+    pub fn into_expr(self) -> Expr {
+        self.expr
+    }
+
+    /// The canonical form (the same as `to_string()`).
+    pub fn canonical(&self) -> String {
+        self.expr.to_string()
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.expr.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Query {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        crate::parse(s)
+    }
+}
+
+impl TryFrom<Expr> for Query {
+    type Error = ParseError;
+
+    /// Prints the tree and parses the canonical text back, so the query's spans point into its
+    /// source. Fails only for a tree nested deeper than [`MAX_DEPTH`] (`too-deep`): such a tree
+    /// is neither printed nor sent.
+    fn try_from(expr: Expr) -> Result<Self, ParseError> {
+        // A term is one level; every `not` and group around it adds one, as in the source.
+        if expr.depth() > MAX_DEPTH + 1 {
+            return Err(ParseError::too_deep("", Span::default()));
+        }
+        let source = expr.to_string();
+        let expr = parse_expr(&source)?;
+        Ok(Query { source, expr })
+    }
+}
