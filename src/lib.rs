@@ -40,11 +40,13 @@ pub mod diagnostic;
 mod parse;
 mod print;
 mod query;
+pub mod report;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
 pub use query::Query;
+pub use report::{Item, Report};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]
