@@ -88,41 +88,18 @@ impl fmt::Display for Op {
     }
 }
 
-/// The type names the crate knows (LANGUAGE.md §4). A parsed or built term whose type is one of
-/// these borrows the name instead of allocating it.
-pub(crate) const KNOWN_TYPES: &[&str] = &[
-    "ip",
-    "host",
-    "url",
-    "port-tcp",
-    "port-udp",
-    "geo-country",
-    "protocol",
-    "http-header-name",
-    "server-banner",
-    "http-header",
-    "title",
-    "issuer",
-    "subject",
-    "entity",
-    "product-tag",
-    "product-info",
-    "search-term",
-];
-
 /// Whether `c` may appear in a type name.
 pub(crate) const fn is_type_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
-/// Lowercases a type name that is known to be in the type alphabet, borrowing known names.
+/// Lowercases a type name that is known to be in the type alphabet, borrowing the names of the
+/// registry's types instead of allocating them.
 pub(crate) fn intern_type(name: &str) -> Cow<'static, str> {
-    for known in KNOWN_TYPES {
-        if known.eq_ignore_ascii_case(name) {
-            return Cow::Borrowed(known);
-        }
+    match crate::types::lookup(name) {
+        Some(t) => Cow::Borrowed(t.name),
+        None => Cow::Owned(name.to_ascii_lowercase()),
     }
-    Cow::Owned(name.to_ascii_lowercase())
 }
 
 /// Why a [`Term`] could not be built.

@@ -41,12 +41,16 @@ mod parse;
 mod print;
 mod query;
 pub mod report;
+pub mod request;
+pub mod types;
+mod validate;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
 pub use query::Query;
 pub use report::{Item, Report};
+pub use validate::ValidationError;
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -734,16 +734,15 @@ fn check_term(src: &str, word: Span) -> Result<(), ParseError> {
     let has_op = text.contains([':', '=']);
     if i == word.end || (!has_op && !matches!(b[i], b';')) {
         // A word with no operator: `cherrypy`, or `title` followed by ` :foo`.
-        if i == word.end {
-            if let Some(space) = space_before(src, word.end, starts_like_operator) {
-                return err(
-                    SyntaxErrorKind::SpaceInTerm,
-                    space,
-                    "whitespace inside a term".into(),
-                    "remove the space: a term is written `type:value` with nothing in between"
-                        .into(),
-                );
-            }
+        if i == word.end
+            && let Some(space) = space_before(src, word.end, starts_like_operator)
+        {
+            return err(
+                SyntaxErrorKind::SpaceInTerm,
+                space,
+                "whitespace inside a term".into(),
+                "remove the space: a term is written `type:value` with nothing in between".into(),
+            );
         }
         return err(
             SyntaxErrorKind::MissingType,

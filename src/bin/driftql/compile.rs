@@ -1,6 +1,6 @@
 //! `fmt` and `ast`: the compiler's output, for one expression or one per line.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 
 use clap::Args;
 
@@ -22,68 +22,44 @@ pub struct AstArgs {
     expression: Option<String>,
 }
 
-pub fn fmt(args: FmtArgs) -> u8 {
-    if args.lines {
-        return fmt_lines();
-    }
-    let source = match input::expression(args.expression) {
-        Ok(s) => s,
-        Err(e) => return input::io_error("reading standard input", &e),
-    };
-    match driftql::parse(&source) {
+/// Prints the canonical form of `source`, or reports its syntax error.
+fn fmt_one(out: &mut dyn Write, source: &str, line: Option<usize>) -> io::Result<u8> {
+    match driftql::parse(source) {
         Ok(q) => {
-            println!("{q}");
-            EXIT_OK
+            writeln!(out, "{q}")?;
+            Ok(EXIT_OK)
         }
         Err(e) => {
-            input::report(&source, &[e.into_diagnostic()], None);
-            EXIT_SYNTAX
+            input::report(out, source, &[e.into_diagnostic()], line);
+            Ok(EXIT_SYNTAX)
         }
     }
 }
 
-fn fmt_lines() -> u8 {
-    let stdin = io::stdin().lock();
-    let mut stdout = io::BufWriter::new(io::stdout().lock());
-    let mut status = EXIT_OK;
-    for (i, line) in stdin.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => return input::io_error("reading standard input", &e),
-        };
-        match driftql::parse(&line) {
-            Ok(q) => {
-                if let Err(e) = writeln!(stdout, "{q}") {
-                    return input::io_error("writing standard output", &e);
-                }
-            }
-            Err(e) => {
-                // Keep stdout and stderr in order when both go to one terminal.
-                let _ = stdout.flush();
-                input::report(&line, &[e.into_diagnostic()], Some(i + 1));
-                status = EXIT_SYNTAX;
-            }
-        }
+pub fn fmt(args: FmtArgs) -> u8 {
+    if args.lines {
+        return input::each_line(|n, line, out| fmt_one(out, line, Some(n)));
     }
-    if let Err(e) = stdout.flush() {
-        return input::io_error("writing standard output", &e);
-    }
-    status
+    let source = match input::read_or_report(args.expression) {
+        Ok(s) => s,
+        Err(status) => return status,
+    };
+    fmt_one(&mut io::stdout().lock(), &source, None).unwrap_or_else(|e| input::io_error(&e))
 }
 
 pub fn ast(args: AstArgs) -> u8 {
-    let source = match input::expression(args.expression) {
+    let source = match input::read_or_report(args.expression) {
         Ok(s) => s,
-        Err(e) => return input::io_error("reading standard input", &e),
+        Err(status) => return status,
     };
+    let mut out = io::stdout().lock();
     match driftql::parse(&source) {
         Ok(q) => {
             let json = serde_json::to_string_pretty(q.expr()).expect("a tree serialises");
-            println!("{json}");
-            EXIT_OK
+            writeln!(out, "{json}").map_or_else(|e| input::io_error(&e), |()| EXIT_OK)
         }
         Err(e) => {
-            input::report(&source, &[e.into_diagnostic()], None);
+            input::report(&mut out, &source, &[e.into_diagnostic()], None);
             EXIT_SYNTAX
         }
     }

@@ -1,6 +1,6 @@
 //! Reading expressions from the command line or standard input, and writing errors.
 
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
 
 use driftql::diagnostic::{Diagnostic, Origin, render_from};
 
@@ -17,14 +17,37 @@ pub fn expression(arg: Option<String>) -> io::Result<String> {
     }
 }
 
+/// Runs `each` on every line of standard input with its 1-based number, writing to a buffered
+/// standard output; returns the highest exit status any line produced.
+pub fn each_line(mut each: impl FnMut(usize, &str, &mut dyn Write) -> io::Result<u8>) -> u8 {
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut status = crate::EXIT_OK;
+    for (i, line) in io::stdin().lock().lines().enumerate() {
+        let result = line.and_then(|line| each(i + 1, &line, &mut stdout));
+        match result {
+            Ok(s) => status = status.max(s),
+            Err(e) => return io_error(&e),
+        }
+    }
+    match stdout.flush() {
+        Ok(()) => status,
+        Err(e) => io_error(&e),
+    }
+}
+
 /// Whether to colour what goes to standard error.
 pub fn stderr_color() -> bool {
     io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Writes rendered diagnostics about `source` to standard error. `line` names the input line
-/// the source came from, for `--lines`.
-pub fn report(source: &str, diagnostics: &[Diagnostic], line: Option<usize>) {
+/// the source came from, for `--lines`. Whatever `out` holds so far is flushed first, so the
+/// two streams stay in order on one terminal.
+pub fn report(out: &mut dyn Write, source: &str, diagnostics: &[Diagnostic], line: Option<usize>) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let _ = out.flush();
     let origin = match line {
         Some(n) => Origin {
             name: Some("<stdin>"),
@@ -38,8 +61,13 @@ pub fn report(source: &str, diagnostics: &[Diagnostic], line: Option<usize>) {
     );
 }
 
-/// Reports an I/O failure on standard input or output.
-pub fn io_error(what: &str, e: &io::Error) -> u8 {
-    eprintln!("driftql: {what}: {e}");
+/// Reports an I/O failure on standard input or output; exit status 2.
+pub fn io_error(e: &io::Error) -> u8 {
+    eprintln!("driftql: {e}");
     crate::EXIT_SYNTAX
+}
+
+/// Reads the expression argument, or reports why it could not be read.
+pub fn read_or_report(arg: Option<String>) -> Result<String, u8> {
+    expression(arg).map_err(|e| io_error(&e))
 }

@@ -1,5 +1,6 @@
 //! `driftql`: check, format and inspect Driftnet search expressions.
 
+mod check;
 mod compile;
 mod input;
 
@@ -21,10 +22,15 @@ enum Command {
     Fmt(compile::FmtArgs),
     /// Print the syntax tree of an expression as JSON.
     Ast(compile::AstArgs),
+    /// Validate an expression: findings with their codes, help and fixes, then the canonical
+    /// form. Exit status 0: no errors; 1: validation errors; 2: syntax error.
+    Check(check::CheckArgs),
 }
 
 /// Exit status: the command worked.
 pub const EXIT_OK: u8 = 0;
+/// Exit status: validation errors (or warnings, with `--deny-warnings`).
+pub const EXIT_INVALID: u8 = 1;
 /// Exit status: a syntax error in an expression.
 pub const EXIT_SYNTAX: u8 = 2;
 
@@ -33,6 +39,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),
+        Command::Check(args) => check::check(args),
     };
     ExitCode::from(code)
 }

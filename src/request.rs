@@ -1,0 +1,451 @@
+//! Checks for the other search parameters (API.md), shared by the client, the CLI and the local
+//! server: `filter`, `from`/`to`, `summary_limit`, `slop`, `page` and `ip`.
+//!
+//! Each parameter has a type whose `FromStr` is the check, so a value that got into one of these
+//! types is valid, and its `Display` is what goes on the wire.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::{Serialize, Serializer};
+
+use crate::ast::{Expr, Term};
+use crate::parse::ParseError;
+use crate::validate::ValidationError;
+
+/// A search parameter's value was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// `from`/`to` is not a real calendar date written `YYYY-MM-DD`.
+    #[error("`{param}`: `{value}` is not a date written YYYY-MM-DD (e.g. 2024-02-29)")]
+    InvalidDate {
+        /// `from` or `to`.
+        param: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// `from` is after `to`.
+    #[error("`from` ({from}) is after `to` ({to})")]
+    DateOrder {
+        /// The `from` date.
+        from: Date,
+        /// The `to` date.
+        to: Date,
+    },
+    /// `filter` is not valid syntax.
+    #[error("`filter`: {0}")]
+    FilterSyntax(Box<ParseError>),
+    /// `filter` holds more than one term, or a `not`.
+    #[error("`filter` takes exactly one term such as `port-tcp:443`, not `{0}`")]
+    FilterNotOneTerm(String),
+    /// `filter`'s term has validation errors.
+    #[error("`filter`: {0}")]
+    FilterInvalid(ValidationError),
+    /// `summary_limit` is out of range.
+    #[error("`summary_limit` must be from 1 to {max}, not {value}")]
+    SummaryLimit {
+        /// What was given.
+        value: String,
+        /// The largest allowed value.
+        max: u32,
+    },
+    /// `slop` is not a non-negative integer.
+    #[error("`slop` must be a whole number, 0 or more, not `{0}`")]
+    Slop(String),
+    /// `page` is not a non-negative integer.
+    #[error("`page` must be a whole number, 0 or more, not `{0}`")]
+    Page(String),
+    /// `ip` is not an address or CIDR block.
+    #[error(
+        "`ip`: `{0}` is not an IP address or CIDR block (e.g. 8.8.8.8, 10.0.0.0/8, 2001:db8::/32)"
+    )]
+    Ip(String),
+    /// Neither `ip` nor `expression` was given.
+    #[error("a search needs an `expression`, an `ip`, or both")]
+    NothingToSearch,
+}
+
+impl RequestError {
+    /// A stable kebab-case code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::InvalidDate { .. } => "invalid-date",
+            RequestError::DateOrder { .. } => "date-order",
+            RequestError::FilterSyntax(e) => e.code(),
+            RequestError::FilterNotOneTerm(_) => "filter-not-one-term",
+            RequestError::FilterInvalid(_) => "invalid-filter",
+            RequestError::SummaryLimit { .. } => "invalid-summary-limit",
+            RequestError::Slop(_) => "invalid-slop",
+            RequestError::Page(_) => "invalid-page",
+            RequestError::Ip(_) => "invalid-ip-parameter",
+            RequestError::NothingToSearch => "nothing-to-search",
+        }
+    }
+
+    /// The parameter the error is about (`None` for [`RequestError::NothingToSearch`]).
+    pub fn param(&self) -> Option<&'static str> {
+        Some(match self {
+            RequestError::InvalidDate { param, .. } => param,
+            RequestError::DateOrder { .. } => "from",
+            RequestError::FilterSyntax(_)
+            | RequestError::FilterNotOneTerm(_)
+            | RequestError::FilterInvalid(_) => "filter",
+            RequestError::SummaryLimit { .. } => "summary_limit",
+            RequestError::Slop(_) => "slop",
+            RequestError::Page(_) => "page",
+            RequestError::Ip(_) => "ip",
+            RequestError::NothingToSearch => return None,
+        })
+    }
+}
+
+macro_rules! display_serialize {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+}
+
+/// A calendar date, written `YYYY-MM-DD`.
+///
+/// ```
+/// use driftql::request::Date;
+/// assert!("2024-02-29".parse::<Date>().is_ok());
+/// assert!("2023-02-29".parse::<Date>().is_err()); // not a leap year
+/// assert!("2024-2-1".parse::<Date>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(time::Date);
+
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl Date {
+    /// Parses a date for the parameter `param` (named in the error).
+    pub fn parse_param(param: &'static str, s: &str) -> Result<Date, RequestError> {
+        let invalid = || RequestError::InvalidDate {
+            param,
+            value: s.to_owned(),
+        };
+        // Exactly `YYYY-MM-DD`: ten characters, digits and two dashes.
+        let shape_ok = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if !shape_ok {
+            return Err(invalid());
+        }
+        time::Date::parse(s, DATE_FORMAT)
+            .map(Date)
+            .map_err(|_| invalid())
+    }
+
+    /// The date from its parts; `None` when it is not a real calendar date.
+    pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
+        let month = time::Month::try_from(month).ok()?;
+        time::Date::from_calendar_date(year, month, day)
+            .ok()
+            .map(Date)
+    }
+}
+
+impl FromStr for Date {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<Date, RequestError> {
+        Date::parse_param("date", s)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.format(DATE_FORMAT).map_err(|_| fmt::Error)?;
+        f.write_str(&s)
+    }
+}
+display_serialize!(Date);
+
+/// Checks that `from` is not after `to` when both are given.
+pub fn check_date_range(from: Option<Date>, to: Option<Date>) -> Result<(), RequestError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from > to => Err(RequestError::DateOrder { from, to }),
+        _ => Ok(()),
+    }
+}
+
+/// The `filter` parameter: exactly one term, parsed with the expression grammar and validated.
+///
+/// ```
+/// use driftql::request::Filter;
+/// let f: Filter = "port-tcp:443".parse().unwrap();
+/// assert_eq!(f.to_string(), "port-tcp:443");
+/// assert_eq!("port-tcp:443 and title:x".parse::<Filter>().unwrap_err().code(), "filter-not-one-term");
+/// assert_eq!("port-tcp:http".parse::<Filter>().unwrap_err().code(), "invalid-filter");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Filter(Term);
+
+impl Filter {
+    /// The term.
+    pub fn term(&self) -> &Term {
+        &self.0
+    }
+
+    /// A filter from a term built in the program, validated.
+    pub fn new(term: Term) -> Result<Filter, RequestError> {
+        let q = crate::Query::try_from(Expr::Term(term))
+            .map_err(|e| RequestError::FilterSyntax(Box::new(e)))?;
+        Filter::from_query(q)
+    }
+
+    fn from_query(q: crate::Query) -> Result<Filter, RequestError> {
+        q.check().map_err(RequestError::FilterInvalid)?;
+        match q.into_expr() {
+            Expr::Term(t) => Ok(Filter(t)),
+            other => Err(RequestError::FilterNotOneTerm(other.to_string())),
+        }
+    }
+}
+
+impl FromStr for Filter {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<Filter, RequestError> {
+        let q = crate::parse(s).map_err(|e| RequestError::FilterSyntax(Box::new(e)))?;
+        if !matches!(q.expr(), Expr::Term(_)) {
+            return Err(RequestError::FilterNotOneTerm(q.to_string()));
+        }
+        Filter::from_query(q)
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+display_serialize!(Filter);
+
+/// `summary_limit`: 1 to 10,000, or up to 1,000,000 for plans that allow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SummaryLimit(u32);
+
+impl SummaryLimit {
+    /// The largest limit on a standard plan.
+    pub const STANDARD_MAX: u32 = 10_000;
+    /// The largest limit on an enterprise plan.
+    pub const ENTERPRISE_MAX: u32 = 1_000_000;
+    /// The server's default.
+    pub const DEFAULT: SummaryLimit = SummaryLimit(100);
+
+    /// A limit of `n`, allowed up to [`Self::ENTERPRISE_MAX`] when `enterprise`, else up to
+    /// [`Self::STANDARD_MAX`].
+    pub fn new(n: u64, enterprise: bool) -> Result<SummaryLimit, RequestError> {
+        let max = if enterprise {
+            Self::ENTERPRISE_MAX
+        } else {
+            Self::STANDARD_MAX
+        };
+        match u32::try_from(n) {
+            Ok(v) if (1..=max).contains(&v) => Ok(SummaryLimit(v)),
+            _ => Err(RequestError::SummaryLimit {
+                value: n.to_string(),
+                max,
+            }),
+        }
+    }
+
+    /// Parses a limit from text, as [`SummaryLimit::new`].
+    pub fn parse(s: &str, enterprise: bool) -> Result<SummaryLimit, RequestError> {
+        let max = if enterprise {
+            Self::ENTERPRISE_MAX
+        } else {
+            Self::STANDARD_MAX
+        };
+        let n = parse_count(s).ok_or_else(|| RequestError::SummaryLimit {
+            value: s.to_owned(),
+            max,
+        })?;
+        SummaryLimit::new(n, enterprise)
+    }
+
+    /// The limit.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for SummaryLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A whole number written with ASCII digits only (no sign, no spaces).
+fn parse_count(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses `slop`: a whole number, 0 or more.
+pub fn parse_slop(s: &str) -> Result<u32, RequestError> {
+    parse_count(s)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| RequestError::Slop(s.to_owned()))
+}
+
+/// Parses `page`: a whole number, 0 or more.
+pub fn parse_page(s: &str) -> Result<u32, RequestError> {
+    parse_count(s)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| RequestError::Page(s.to_owned()))
+}
+
+/// The `ip` parameter: an address or a CIDR block. An address is kept as written (no `/32`).
+///
+/// ```
+/// use driftql::request::IpParam;
+/// let p: IpParam = "10.0.0.0/8".parse().unwrap();
+/// assert!(p.net().contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+/// assert_eq!("8.8.8.8".parse::<IpParam>().unwrap().to_string(), "8.8.8.8");
+/// assert!("8.8.8.8/33".parse::<IpParam>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IpParam {
+    /// One address.
+    Addr(std::net::IpAddr),
+    /// A CIDR block.
+    Net(IpNet),
+}
+
+impl IpParam {
+    /// The addresses it covers, as a block (an address is a /32 or /128).
+    pub fn net(&self) -> IpNet {
+        match *self {
+            IpParam::Addr(a) => IpNet::from(a),
+            IpParam::Net(n) => n,
+        }
+    }
+}
+
+impl FromStr for IpParam {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<IpParam, RequestError> {
+        if let Ok(a) = s.parse() {
+            return Ok(IpParam::Addr(a));
+        }
+        s.parse()
+            .map(IpParam::Net)
+            .map_err(|_| RequestError::Ip(s.to_owned()))
+    }
+}
+
+impl fmt::Display for IpParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IpParam::Addr(a) => a.fmt(f),
+            IpParam::Net(n) => n.fmt(f),
+        }
+    }
+}
+display_serialize!(IpParam);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_real_calendar_dates_in_one_shape() {
+        for ok in ["2024-02-29", "1999-12-31", "2026-01-01"] {
+            assert_eq!(ok.parse::<Date>().unwrap().to_string(), ok);
+        }
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "2024-1-01",
+            "24-01-01",
+            "2024/01/01",
+            "+2024-01-01",
+            " 2024-01-01",
+            "",
+            "2024-01-01T00:00",
+        ] {
+            let e = bad.parse::<Date>().unwrap_err();
+            assert_eq!(e.code(), "invalid-date", "{bad}");
+        }
+        let d = |s: &str| Some(s.parse::<Date>().unwrap());
+        assert!(check_date_range(d("2024-01-01"), d("2024-01-01")).is_ok());
+        assert!(check_date_range(d("2024-01-01"), None).is_ok());
+        assert_eq!(
+            check_date_range(d("2024-01-02"), d("2024-01-01"))
+                .unwrap_err()
+                .code(),
+            "date-order"
+        );
+    }
+
+    #[test]
+    fn summary_limit_bounds() {
+        assert_eq!(SummaryLimit::new(1, false).unwrap().get(), 1);
+        assert_eq!(SummaryLimit::new(10_000, false).unwrap().get(), 10_000);
+        assert!(SummaryLimit::new(0, false).is_err());
+        assert!(SummaryLimit::new(10_001, false).is_err());
+        assert_eq!(SummaryLimit::new(1_000_000, true).unwrap().get(), 1_000_000);
+        assert!(SummaryLimit::new(1_000_001, true).is_err());
+        assert!(SummaryLimit::parse("-5", false).is_err());
+        assert!(SummaryLimit::parse("5x", false).is_err());
+        assert_eq!(SummaryLimit::parse("250", false).unwrap().get(), 250);
+    }
+
+    #[test]
+    fn slop_and_page_are_non_negative_integers() {
+        assert_eq!(parse_slop("0").unwrap(), 0);
+        assert_eq!(parse_slop("3").unwrap(), 3);
+        for bad in ["-1", "", "1.5", "+1", "x", "99999999999"] {
+            assert_eq!(parse_slop(bad).unwrap_err().code(), "invalid-slop");
+            assert_eq!(parse_page(bad).unwrap_err().code(), "invalid-page");
+        }
+    }
+
+    #[test]
+    fn filter_is_exactly_one_valid_term() {
+        assert_eq!("title:x".parse::<Filter>().unwrap().term().value(), "x");
+        for (bad, code) in [
+            ("a:1 or b:2", "filter-not-one-term"),
+            ("not port-tcp:22", "filter-not-one-term"),
+            ("port-tcp:", "missing-value"),
+            ("geo-country:GB", "invalid-filter"),
+        ] {
+            assert_eq!(bad.parse::<Filter>().unwrap_err().code(), code, "{bad}");
+        }
+        // One term in redundant parentheses is still one term.
+        assert_eq!(
+            "(port-tcp:22)".parse::<Filter>().unwrap().to_string(),
+            "port-tcp:22"
+        );
+    }
+
+    #[test]
+    fn ip_param_is_an_address_or_a_block() {
+        for ok in ["8.8.8.8", "10.0.0.0/8", "2001:db8::/32", "::1"] {
+            assert_eq!(ok.parse::<IpParam>().unwrap().to_string(), ok);
+        }
+        for bad in ["8.8.8", "8.8.8.8/33", "host.example", "", "2001:db8::/129"] {
+            assert_eq!(
+                bad.parse::<IpParam>().unwrap_err().code(),
+                "invalid-ip-parameter"
+            );
+        }
+    }
+}

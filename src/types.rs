@@ -1,0 +1,205 @@
+//! The type registry (LANGUAGE.md §4) as data: one row per type. Adding a type is adding a row.
+//!
+//! The validator reads it for operators, value syntax and case rules; the evaluator for how a
+//! term selects and compares items.
+
+/// How a type's values are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// An IP address; a term's value is an address or a CIDR block.
+    Ip,
+    /// A host name: matches are right-anchored on label boundaries, case-insensitive.
+    Host,
+    /// A URL: `url:example.com` also matches URLs on that host or its subdomains.
+    Url,
+    /// A TCP or UDP port, an integer 0–65535.
+    Port,
+    /// A keyword: only whole-value equality makes sense.
+    Keyword,
+    /// Free text: `:` matches words, `=` the whole value.
+    Text,
+}
+
+/// What a valid value of a type looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueSyntax {
+    /// Any string.
+    Any,
+    /// An IPv4/IPv6 address or CIDR block.
+    IpOrCidr,
+    /// An integer 0–65535.
+    Port,
+    /// An ISO 3166-1 alpha-2 country code, two uppercase ASCII letters.
+    CountryCode,
+}
+
+/// Which items a type selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Selects {
+    /// Items of this very type.
+    Own,
+    /// Items of every type (`search-term`).
+    Every,
+    /// A pseudo-type: items of the named type, compared by their *context* (`protocol` selects
+    /// `server-banner` items whose context is the protocol name).
+    ContextOf(&'static str),
+}
+
+/// One row of the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TypeInfo {
+    /// The type's name, lowercase.
+    pub name: &'static str,
+    /// How values compare.
+    pub kind: Kind,
+    /// Whether `:` (match) is allowed.
+    pub allows_match: bool,
+    /// Whether `=` (keyword) is allowed.
+    pub allows_keyword: bool,
+    /// Whether values compare case-sensitively.
+    pub case_sensitive: bool,
+    /// What a valid value looks like.
+    pub value_syntax: ValueSyntax,
+    /// Which items the type selects.
+    pub selects: Selects,
+    /// Whether a context restriction may go with `:` (for `ip` and `host`, where the context
+    /// names where the address or name was seen).
+    pub context_with_match: bool,
+    /// Whether searching by this type is slow (every type is searched).
+    pub slow: bool,
+}
+
+const fn row(name: &'static str, kind: Kind) -> TypeInfo {
+    TypeInfo {
+        name,
+        kind,
+        allows_match: true,
+        allows_keyword: true,
+        case_sensitive: false,
+        value_syntax: ValueSyntax::Any,
+        selects: Selects::Own,
+        context_with_match: false,
+        slow: false,
+    }
+}
+
+/// Every known type.
+pub static TYPES: &[TypeInfo] = &[
+    TypeInfo {
+        allows_keyword: false,
+        value_syntax: ValueSyntax::IpOrCidr,
+        context_with_match: true,
+        ..row("ip", Kind::Ip)
+    },
+    TypeInfo {
+        context_with_match: true,
+        ..row("host", Kind::Host)
+    },
+    row("url", Kind::Url),
+    TypeInfo {
+        value_syntax: ValueSyntax::Port,
+        ..row("port-tcp", Kind::Port)
+    },
+    TypeInfo {
+        value_syntax: ValueSyntax::Port,
+        ..row("port-udp", Kind::Port)
+    },
+    TypeInfo {
+        allows_match: false,
+        value_syntax: ValueSyntax::CountryCode,
+        ..row("geo-country", Kind::Keyword)
+    },
+    TypeInfo {
+        allows_match: false,
+        case_sensitive: true,
+        selects: Selects::ContextOf("server-banner"),
+        ..row("protocol", Kind::Keyword)
+    },
+    TypeInfo {
+        allows_match: false,
+        case_sensitive: true,
+        selects: Selects::ContextOf("http-header"),
+        ..row("http-header-name", Kind::Keyword)
+    },
+    row("server-banner", Kind::Text),
+    row("http-header", Kind::Text),
+    row("title", Kind::Text),
+    row("issuer", Kind::Text),
+    row("subject", Kind::Text),
+    row("entity", Kind::Text),
+    row("product-tag", Kind::Text),
+    row("product-info", Kind::Text),
+    TypeInfo {
+        allows_keyword: false,
+        selects: Selects::Every,
+        slow: true,
+        ..row("search-term", Kind::Text)
+    },
+];
+
+/// The row the validator and evaluator use for a type that is not in the registry: free text,
+/// both operators.
+pub static UNKNOWN: TypeInfo = row("", Kind::Text);
+
+/// The known `protocol` names, as the server spells them (values are case-sensitive).
+pub static KNOWN_PROTOCOLS: &[&str] = &[
+    "http", "https", "ssh", "ftp", "smtp", "imap", "pop3", "telnet", "rdp", "vnc", "mysql",
+    "postgres", "redis", "mongodb", "modbus", "dnp3", "bacnet", "s7", "mqtt", "sip", "rtsp", "smb",
+    "ldap", "dns", "snmp", "ntp",
+];
+
+/// The registry row of a type, by name (case-insensitive).
+pub fn lookup(name: &str) -> Option<&'static TypeInfo> {
+    TYPES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+}
+
+/// The known types within edit distance 2 of `name`, closest first (ties in registry order).
+pub fn similar(name: &str) -> Vec<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let mut close: Vec<(usize, &'static str)> = TYPES
+        .iter()
+        .map(|t| (strsim::levenshtein(&lower, t.name), t.name))
+        .filter(|&(d, _)| d <= 2)
+        .collect();
+    close.sort_by_key(|&(d, _)| d);
+    close.into_iter().map(|(_, n)| n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_lowercase_unique_and_in_the_type_alphabet() {
+        for (i, t) in TYPES.iter().enumerate() {
+            assert_eq!(t.name, t.name.to_ascii_lowercase());
+            assert!(t.name.chars().all(crate::ast::is_type_char), "{}", t.name);
+            assert!(
+                t.allows_match || t.allows_keyword,
+                "{} allows no operator",
+                t.name
+            );
+            assert!(
+                TYPES[..i].iter().all(|u| u.name != t.name),
+                "{} twice",
+                t.name
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup("GEO-Country").map(|t| t.name), Some("geo-country"));
+        assert!(lookup("cert-dns-name").is_none());
+    }
+
+    #[test]
+    fn similar_finds_typos_closest_first() {
+        assert_eq!(similar("tilte"), vec!["title"]);
+        assert_eq!(similar("port-tpc").first(), Some(&"port-tcp"));
+        assert!(similar("completely-different").is_empty());
+    }
+}
