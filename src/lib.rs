@@ -1,12 +1,18 @@
 //! # driftql
 //!
 //! A compiler for the Driftnet search expression language: a pest grammar, a typed syntax tree,
-//! a canonical printer and (with the `cli` feature) the `driftql` command-line tool.
+//! a validator with fixable findings, a canonical printer and (with the `cli` feature) the
+//! `driftql` command-line tool.
 //!
 //! ```
 //! let q = driftql::parse(r#"entity:"Tencent Cloud Computing" not port-tcp:22"#).unwrap();
 //! assert_eq!(q.to_string(), r#"(entity:"Tencent Cloud Computing" and not port-tcp:22)"#);
+//! assert!(q.validate().is_empty());
 //! ```
+//!
+//! Data flows one way: text → pest pairs → [`Expr`] ([`parse`]) → findings
+//! ([`Query::validate`], [`Query::fix`]) → canonical text (`Display`). The type registry is data,
+//! in [`types`]; the other request parameters are checked by the types in [`request`].
 //!
 //! ## The language
 //!
@@ -31,7 +37,7 @@
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
 //! - `cli` (default) — the `driftql` binary.
 //!
-//! With `--no-default-features` only pest, serde and thiserror are pulled in.
+//! With `--no-default-features` only pest, serde, thiserror, ipnet, strsim and time are pulled in.
 
 #![warn(missing_docs)]
 

@@ -156,16 +156,26 @@ pub fn lookup(name: &str) -> Option<&'static TypeInfo> {
     TYPES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
 }
 
-/// The known types within edit distance 2 of `name`, closest first (ties in registry order).
-pub fn similar(name: &str) -> Vec<&'static str> {
+/// The known types within edit distance 2 of `name` (case-insensitive), closest first (ties in
+/// registry order), with their distances.
+pub fn similar(name: &str) -> Vec<(&'static str, usize)> {
     let lower = name.to_ascii_lowercase();
-    let mut close: Vec<(usize, &'static str)> = TYPES
+    let mut close: Vec<(&'static str, usize)> = TYPES
         .iter()
-        .map(|t| (strsim::levenshtein(&lower, t.name), t.name))
-        .filter(|&(d, _)| d <= 2)
+        .map(|t| (t.name, strsim::levenshtein(&lower, t.name)))
+        .filter(|&(_, d)| d <= 2)
         .collect();
-    close.sort_by_key(|&(d, _)| d);
-    close.into_iter().map(|(_, n)| n).collect()
+    close.sort_by_key(|&(_, d)| d);
+    close
+}
+
+/// The one known type closest to `name` within edit distance 2, when no other is as close.
+pub fn closest(name: &str) -> Option<&'static str> {
+    match similar(name).as_slice() {
+        [(only, _)] => Some(only),
+        [(first, d1), (_, d2), ..] if d1 < d2 => Some(first),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -198,8 +208,12 @@ mod tests {
 
     #[test]
     fn similar_finds_typos_closest_first() {
-        assert_eq!(similar("tilte"), vec!["title"]);
-        assert_eq!(similar("port-tpc").first(), Some(&"port-tcp"));
+        assert_eq!(similar("tilte"), vec![("title", 2)]);
+        assert_eq!(similar("port-tpc").first(), Some(&("port-tcp", 2)));
         assert!(similar("completely-different").is_empty());
+        // Closest wins when it is alone at its distance.
+        assert_eq!(closest("ur"), Some("url"));
+        assert_eq!(closest("port-ucp"), None);
+        assert_eq!(closest("Titel"), Some("title"));
     }
 }

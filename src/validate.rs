@@ -179,6 +179,16 @@ impl Cx<'_> {
             skip_ws(self.src, inner.start + "not".len())
         };
         let span = Span::new(outer.start, operand_start);
+        let fix = (!outer.is_empty()).then(|| crate::Fix {
+            span,
+            // `a:1 not not b:2` is `a:1 and b:2`: a juxtaposed `not` carried the `and`.
+            replacement: if follows_operand(self.src, outer.start) {
+                "and "
+            } else {
+                ""
+            }
+            .into(),
+        });
         let d = self.push(
             Severity::Warning,
             "double-negation",
@@ -186,12 +196,7 @@ impl Cx<'_> {
             "`not not` cancels out".into(),
         );
         d.help = Some(format!("drop both: `{operand}` means the same"));
-        if !outer.is_empty() {
-            d.fix = Some(crate::Fix {
-                span,
-                replacement: String::new(),
-            });
-        }
+        d.fix = fix;
     }
 
     fn term(&mut self, t: &Term) {
@@ -301,21 +306,21 @@ impl Cx<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            [one] => format!("did you mean `{one}`?"),
+            [(one, _)] => format!("did you mean `{one}`?"),
             many => format!(
                 "did you mean one of: {}?",
                 many.iter()
-                    .map(|n| format!("`{n}`"))
+                    .map(|(n, _)| format!("`{n}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
         });
-        if let [one] = close.as_slice()
+        if let Some(best) = types::closest(t.ty())
             && !t.span().is_empty()
         {
             d.fix = Some(crate::Fix {
                 span: t.type_span(),
-                replacement: (*one).to_string(),
+                replacement: best.to_string(),
             });
         }
     }
@@ -422,7 +427,7 @@ impl Cx<'_> {
                 Severity::Warning,
                 "case-sensitive-value",
                 t.value_span(),
-                format!("protocol names are case-sensitive: `{v}` matches nothing named `{known}`"),
+                format!("protocol names are case-sensitive: `{v}` is not `{known}`"),
             );
             d.help = Some(format!("write `{known}`"));
             d.fix = value_fix(t, known);
@@ -448,6 +453,21 @@ fn value_fix(t: &Term, value: &str) -> Option<crate::Fix> {
             replacement,
         }
     })
+}
+
+/// Whether an operand (a term or a `)`) stands right before `at`, rather than an operator, a `(`
+/// or the start.
+fn follows_operand(src: &str, at: usize) -> bool {
+    let before = src[..at].trim_end_matches([' ', '\t', '\r', '\n']);
+    let last_word = before
+        .rsplit([' ', '\t', '\r', '\n', '('])
+        .next()
+        .unwrap_or("");
+    !before.is_empty()
+        && !before.ends_with('(')
+        && !["and", "or", "not"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(last_word))
 }
 
 fn skip_ws(src: &str, mut at: usize) -> usize {
