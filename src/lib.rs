@@ -37,6 +37,7 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod eval;
 mod parse;
 mod print;
 mod query;
@@ -44,6 +45,7 @@ pub mod report;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
+pub use eval::{MatchOptions, Matcher, ScanItem};
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
 pub use query::Query;
 pub use report::{Item, Report};
