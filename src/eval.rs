@@ -262,7 +262,11 @@ impl Matcher {
                 }
                 Work::Patch(group) => {
                     let end = code.len();
-                    for at in pending.get_mut(group).map(std::mem::take).unwrap_or_default() {
+                    for at in pending
+                        .get_mut(group)
+                        .map(std::mem::take)
+                        .unwrap_or_default()
+                    {
                         if let Some(Instr::Jump { to, .. }) = code.get_mut(at) {
                             *to = end;
                         }
@@ -629,7 +633,8 @@ fn with_lowercase<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
 
 /// ASCII-case-insensitive `h.starts_with(q)` on bytes.
 fn starts_with_ci(h: &[u8], q: &[u8]) -> bool {
-    h.get(..q.len()).is_some_and(|head| head.eq_ignore_ascii_case(q))
+    h.get(..q.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(q))
 }
 
 /// ASCII-case-insensitive `h.ends_with(q)` on bytes.
@@ -964,7 +969,10 @@ mod tests {
     fn url_hosts() {
         let cases = [
             ("https://Example.com/a?b=c", Some("Example.com")),
-            ("http://user:pw@www.example.com:8080/x", Some("www.example.com")),
+            (
+                "http://user:pw@www.example.com:8080/x",
+                Some("www.example.com"),
+            ),
             ("http://[2001:db8::1]:443/", Some("2001:db8::1")),
             ("//cdn.example.com/lib.js", Some("cdn.example.com")),
             ("example.com/path", Some("example.com")),
