@@ -132,7 +132,7 @@ fn term() -> impl Strategy<Value = Term> {
     )
         .prop_map(|(family, ty, value, context, keyword, prefix)| {
             let op = if keyword { Op::Keyword } else { Op::Match };
-            let t = Term::try_new(*ty.get(family.types), op, *value.get(family.values))
+            let t = Term::try_new(ty.get::<&str>(family.types), op, *value.get(family.values))
                 .expect("the vocabulary's types are valid");
             let t = match context {
                 Some(c) => t.with_context(c),
