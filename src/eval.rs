@@ -748,7 +748,7 @@ impl Phrase {
                 }
                 if m == last {
                     // `last + 1` words at positions start..=j: the rest are extra words.
-                    if (j - start) - last <= slop {
+                    if (j - start).saturating_sub(last) <= slop {
                         return true;
                     }
                 } else {
