@@ -3,7 +3,9 @@
 //! A [`Matcher`] is compiled once from an [`Expr`] and [`MatchOptions`] and then applied to any
 //! number of reports: query words are lowercased and split, IP blocks and port numbers parsed and
 //! hosts lowercased at compile time, so matching a report re-parses nothing of the query and, for
-//! ASCII data, allocates nothing.
+//! ASCII data, allocates nothing (non-ASCII values are lowercased into a reused per-thread
+//! buffer). Items held in another shape, for example borrowed from an input buffer, are matched
+//! through the [`ScanItem`] trait and [`Matcher::matches_items`].
 //!
 //! ```
 //! use driftql::eval::{MatchOptions, Matcher};
