@@ -43,6 +43,7 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod eval;
 mod parse;
 mod print;
 mod query;
@@ -53,6 +54,7 @@ mod validate;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
+pub use eval::{MatchOptions, Matcher, ScanItem};
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
 pub use query::Query;
 pub use report::{Item, Report};
