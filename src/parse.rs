@@ -981,6 +981,17 @@ fn from_pest(src: &str, e: &pest::error::Error<Rule>) -> ParseError {
         pest::error::InputLocation::Span((s, _)) => s,
     }
     .min(src.len());
+    if let pest::error::ErrorVariant::CustomError { message } = &e.variant {
+        // The grammar raises no custom errors: this is pest stopping at its limit on native stack
+        // space, on a thread whose stack is too small for the nesting at `at`.
+        return ParseError::new(
+            SyntaxErrorKind::TooDeep,
+            src,
+            Span::new(at, char_end(src, at)),
+            format!("the expression nests too deeply for the stack of this thread ({message})"),
+            Some("simplify the expression, or parse it on a thread with a larger stack".into()),
+        );
+    }
     let found = match char_at(src, at) {
         Some(c) => format!("unexpected `{c}`"),
         None => "unexpected end of the expression".to_string(),
