@@ -205,7 +205,9 @@ pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
                 .into_inner()
                 .find(|p| p.as_rule() == Rule::or_expr)
                 .expect("an or_expr inside the expression");
-            Ok(build_or(or_expr))
+            let expr = build_or(or_expr);
+            check_tree_depth(input, &expr)?;
+            Ok(expr)
         }
         Err(e) => Err(diagnose(input).unwrap_or_else(|| from_pest(input, &e))),
     }
@@ -579,6 +581,41 @@ fn check_depth(input: &str) -> Result<(), ParseError> {
         }
         if stack.len() > MAX_DEPTH {
             return Err(ParseError::too_deep(input, token.span));
+        }
+    }
+    Ok(())
+}
+
+/// Bounds the nesting of the tree the way it is printed: in the canonical form every `and`/`or`
+/// group is parenthesised, so precedence can nest the tree deeper than the parentheses written
+/// (`a:1 or b:1 and (…)` is two groups for one `(`). Without this bound such an input would
+/// parse while its canonical form, and [`Query::try_from`] on its tree, report `too-deep`.
+fn check_tree_depth(input: &str, expr: &Expr) -> Result<(), ParseError> {
+    // Every level of the tree takes at least one byte of input.
+    if input.len() <= MAX_DEPTH {
+        return Ok(());
+    }
+    // Each node with the number of groups and `not`s around it.
+    let mut stack = vec![(expr, 0usize)];
+    while let Some((e, around)) = stack.pop() {
+        if around > MAX_DEPTH {
+            let term = e.terms().next().expect("every expression holds a term");
+            return Err(ParseError::new(
+                SyntaxErrorKind::TooDeep,
+                input,
+                term.span(),
+                format!(
+                    "the expression nests deeper than {MAX_DEPTH} levels once every `and`/`or` group is parenthesised"
+                ),
+                Some(
+                    "simplify the expression; note that `and` binds tighter than `or`, so `a:1 or b:1 and c:1` is the two groups `(a:1 or (b:1 and c:1))`".into(),
+                ),
+            ));
+        }
+        match e {
+            Expr::And(g) | Expr::Or(g) => stack.extend(g.iter().rev().map(|c| (c, around + 1))),
+            Expr::Not { operand, .. } => stack.push((operand, around + 1)),
+            Expr::Term(_) => {}
         }
     }
     Ok(())
