@@ -28,7 +28,9 @@
 //!   `(` or the end; so `not:x` and `and=1` are terms whose type is `not` or `and`.
 //! - **Columns** in errors count characters (Unicode scalar values), not bytes; spans are bytes.
 //! - **Nesting** is counted in parentheses and `not`s on the way to the deepest term; at most
-//!   [`MAX_DEPTH`] levels parse. [`Query::try_from`] applies the same bound to built trees.
+//!   [`MAX_DEPTH`] levels parse. The bound holds both as written and as printed: in the canonical
+//!   form every `and`/`or` group is parenthesised, so `a:1 or b:1 and (…)` nests two levels per
+//!   `(`. [`Query::try_from`] applies the same bound to built trees.
 //! - **Building** a [`Term`] with a type outside `[A-Za-z0-9_.-]+` is refused
 //!   ([`Term::try_new`]); values and contexts may hold any string.
 //!

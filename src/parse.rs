@@ -15,7 +15,7 @@
 //!    language's words.
 
 use pest::Parser as _;
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 
 use crate::ast::{Expr, GroupKind, Op, Span, Term, intern_type, is_type_char};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -205,7 +205,9 @@ pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
                 .into_inner()
                 .find(|p| p.as_rule() == Rule::or_expr)
                 .expect("an or_expr inside the expression");
-            Ok(build_or(or_expr))
+            let expr = build_or(or_expr);
+            check_tree_depth(input, &expr)?;
+            Ok(expr)
         }
         Err(e) => Err(diagnose(input).unwrap_or_else(|| from_pest(input, &e))),
     }
@@ -214,54 +216,102 @@ pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
 // ---------------------------------------------------------------------------------------------
 // Pairs → tree
 
+/// Builds the tree of an `or_expr`.
+///
+/// The walk keeps its own stack of open levels instead of recursing, so the Rust stack it uses
+/// does not grow with the nesting of the input: recursing through `or_expr`, `and_expr` and
+/// `unary` costs several large frames per level of parentheses in a debug build, and 256 levels
+/// overflowed a 2 MiB thread stack.
 fn build_or(pair: Pair<'_, Rule>) -> Expr {
-    build_group(pair, GroupKind::Or, build_and)
-}
+    /// A level of the tree whose operand is being built.
+    enum Open<'i> {
+        /// An `or_expr` or `and_expr`: the operands built so far (flattened) and those to come.
+        Group {
+            kind: GroupKind,
+            operands: Vec<Expr>,
+            rest: Pairs<'i, Rule>,
+        },
+        /// The `not`s of a `unary`: where each starts, and where the `unary` ends.
+        Nots { starts: Vec<usize>, end: usize },
+    }
 
-fn build_and(pair: Pair<'_, Rule>) -> Expr {
-    build_group(pair, GroupKind::And, build_unary)
-}
-
-/// Builds an n-ary group from the children of an `or_expr`/`and_expr`, flattening children of the
-/// same kind (a parenthesised `(a and b)` inside an `and` chain).
-fn build_group(pair: Pair<'_, Rule>, kind: GroupKind, child: fn(Pair<'_, Rule>) -> Expr) -> Expr {
-    let mut inner = pair.into_inner();
-    let first = child(inner.next().expect("a first operand"));
-    let Some(second) = inner.next() else {
-        return first;
-    };
-    let mut operands = Vec::new();
-    for e in [first, child(second)].into_iter().chain(inner.map(child)) {
-        match (kind, e) {
-            (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
-                operands.extend(g.into_operands())
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut next = pair;
+    loop {
+        // Go down to the next term, opening a level for every group and run of `not`s.
+        let mut built = loop {
+            match next.as_rule() {
+                Rule::or_expr | Rule::and_expr => {
+                    let kind = if next.as_rule() == Rule::or_expr {
+                        GroupKind::Or
+                    } else {
+                        GroupKind::And
+                    };
+                    let mut rest = next.into_inner();
+                    next = rest.next().expect("a first operand");
+                    open.push(Open::Group {
+                        kind,
+                        operands: Vec::new(),
+                        rest,
+                    });
+                }
+                Rule::unary => {
+                    let end = next.as_span().end();
+                    let mut starts = Vec::new();
+                    let mut operand = None;
+                    for p in next.into_inner() {
+                        match p.as_rule() {
+                            Rule::not_kw => starts.push(p.as_span().start()),
+                            Rule::term | Rule::or_expr => operand = Some(p),
+                            r => unreachable!("unexpected {r:?} in unary"),
+                        }
+                    }
+                    if !starts.is_empty() {
+                        open.push(Open::Nots { starts, end });
+                    }
+                    next = operand.expect("an operand in unary");
+                }
+                Rule::term => break Expr::Term(build_term(next)),
+                r => unreachable!("unexpected {r:?} in an expression"),
             }
-            (_, e) => operands.push(e),
-        }
-    }
-    Expr::from_flat(kind, operands).expect("two or more operands")
-}
-
-fn build_unary(pair: Pair<'_, Rule>) -> Expr {
-    let end = pair.as_span().end();
-    let mut nots = Vec::new();
-    let mut operand = None;
-    for p in pair.into_inner() {
-        match p.as_rule() {
-            Rule::not_kw => nots.push(p.as_span().start()),
-            Rule::term => operand = Some(Expr::Term(build_term(p))),
-            Rule::or_expr => operand = Some(build_or(p)),
-            r => unreachable!("unexpected {r:?} in unary"),
-        }
-    }
-    let mut expr = operand.expect("an operand in unary");
-    for start in nots.into_iter().rev() {
-        expr = Expr::Not {
-            operand: Box::new(expr),
-            span: Span::new(start, end),
         };
+        // Go up, closing every level that has no operand left, until one has.
+        loop {
+            match open.last_mut() {
+                None => return built,
+                Some(Open::Nots { starts, end }) => {
+                    for &start in starts.iter().rev() {
+                        built = Expr::Not {
+                            operand: Box::new(built),
+                            span: Span::new(start, *end),
+                        };
+                    }
+                    open.pop();
+                }
+                Some(Open::Group {
+                    kind,
+                    operands,
+                    rest,
+                }) => {
+                    // A parenthesised group of the same kind joins this one (flattening).
+                    match (*kind, built) {
+                        (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
+                            operands.extend(g.into_operands())
+                        }
+                        (_, e) => operands.push(e),
+                    }
+                    if let Some(p) = rest.next() {
+                        next = p;
+                        break;
+                    }
+                    let kind = *kind;
+                    let operands = std::mem::take(operands);
+                    open.pop();
+                    built = Expr::from_flat(kind, operands).expect("one or more operands");
+                }
+            }
+        }
     }
-    expr
 }
 
 fn build_term(pair: Pair<'_, Rule>) -> Term {
@@ -531,6 +581,41 @@ fn check_depth(input: &str) -> Result<(), ParseError> {
         }
         if stack.len() > MAX_DEPTH {
             return Err(ParseError::too_deep(input, token.span));
+        }
+    }
+    Ok(())
+}
+
+/// Bounds the nesting of the tree the way it is printed: in the canonical form every `and`/`or`
+/// group is parenthesised, so precedence can nest the tree deeper than the parentheses written
+/// (`a:1 or b:1 and (…)` is two groups for one `(`). Without this bound such an input would
+/// parse while its canonical form, and [`Query::try_from`] on its tree, report `too-deep`.
+fn check_tree_depth(input: &str, expr: &Expr) -> Result<(), ParseError> {
+    // Every level of the tree takes at least one byte of input.
+    if input.len() <= MAX_DEPTH {
+        return Ok(());
+    }
+    // Each node with the number of groups and `not`s around it.
+    let mut stack = vec![(expr, 0usize)];
+    while let Some((e, around)) = stack.pop() {
+        if around > MAX_DEPTH {
+            let term = e.terms().next().expect("every expression holds a term");
+            return Err(ParseError::new(
+                SyntaxErrorKind::TooDeep,
+                input,
+                term.span(),
+                format!(
+                    "the expression nests deeper than {MAX_DEPTH} levels once every `and`/`or` group is parenthesised"
+                ),
+                Some(
+                    "simplify the expression; note that `and` binds tighter than `or`, so `a:1 or b:1 and c:1` is the two groups `(a:1 or (b:1 and c:1))`".into(),
+                ),
+            ));
+        }
+        match e {
+            Expr::And(g) | Expr::Or(g) => stack.extend(g.iter().rev().map(|c| (c, around + 1))),
+            Expr::Not { operand, .. } => stack.push((operand, around + 1)),
+            Expr::Term(_) => {}
         }
     }
     Ok(())
@@ -932,6 +1017,17 @@ fn from_pest(src: &str, e: &pest::error::Error<Rule>) -> ParseError {
         pest::error::InputLocation::Span((s, _)) => s,
     }
     .min(src.len());
+    if let pest::error::ErrorVariant::CustomError { message } = &e.variant {
+        // The grammar raises no custom errors: this is pest stopping at its limit on native stack
+        // space, on a thread whose stack is too small for the nesting at `at`.
+        return ParseError::new(
+            SyntaxErrorKind::TooDeep,
+            src,
+            Span::new(at, char_end(src, at)),
+            format!("the expression nests too deeply for the stack of this thread ({message})"),
+            Some("simplify the expression, or parse it on a thread with a larger stack".into()),
+        );
+    }
     let found = match char_at(src, at) {
         Some(c) => format!("unexpected `{c}`"),
         None => "unexpected end of the expression".to_string(),
