@@ -25,7 +25,8 @@
 //!   a no-break space included, is an ordinary value character. The printer quotes a value or
 //!   context holding any Unicode white space, so the canonical form shows it as one value.
 //! - **Keyword boundaries.** `and`, `or` and `not` are keywords only when followed by whitespace,
-//!   `(` or the end; so `not:x` and `and=1` are terms whose type is `not` or `and`.
+//!   `(` or the end; so `not:x` and `and=1` are terms whose type is `not` or `and`. Nothing is
+//!   required before a keyword but the end of the operand, so `(a:1)and(b:2)` parses.
 //! - **Columns** in errors count characters (Unicode scalar values), not bytes; spans are bytes.
 //! - **Nesting** is counted in parentheses and `not`s on the way to the deepest term; at most
 //!   [`MAX_DEPTH`] levels parse. The bound holds both as written and as printed: in the canonical

@@ -641,6 +641,8 @@ fn diagnose(src: &str) -> Option<ParseError> {
     let mut scanner = Scanner::new(src);
     let mut opens: Vec<Span> = Vec::new();
     let mut state = Expect::Operand { after: None };
+    // The last term read, for the help of a missing operator.
+    let mut last_term: Option<Span> = None;
     loop {
         let token = match scanner.next_token() {
             None => return diagnose_end(src, state, &opens),
@@ -652,6 +654,7 @@ fn diagnose(src: &str) -> Option<ParseError> {
                 if let Err(e) = check_term(src, token.span) {
                     return Some(e);
                 }
+                last_term = Some(token.span);
                 Expect::Operator
             }
             (Expect::Operand { .. }, Tok::Keyword(Keyword::Not)) => {
@@ -702,16 +705,52 @@ fn diagnose(src: &str) -> Option<ParseError> {
                 Expect::Operator
             }
             (Expect::Operator, Tok::Word | Tok::Open) => {
-                return Some(ParseError::new(
-                    SyntaxErrorKind::MissingOperator,
-                    src,
-                    token.span,
-                    "missing operator between terms",
-                    Some("join the two with `and` or `or`".into()),
-                ));
+                return Some(missing_operator(src, last_term, token));
             }
         };
     }
+}
+
+/// Two operands side by side. When the second is a bare word after a term with a bare value
+/// (`title:foo bar`), the likelier intent is one value of several words: the help says how to
+/// quote it.
+fn missing_operator(src: &str, last_term: Option<Span>, token: Token) -> ParseError {
+    let plain = |s: &str| !s.is_empty() && !s.contains(['"', '\\', '*', ':', '=']);
+    // The bare words that follow, up to anything else.
+    let mut words = Vec::new();
+    let mut scanner = Scanner {
+        src,
+        pos: token.span.start,
+    };
+    while let Some(Ok(Token {
+        tok: Tok::Word,
+        span,
+    })) = scanner.next_token()
+    {
+        if !plain(&src[span.range()]) {
+            break;
+        }
+        words.push(&src[span.range()]);
+    }
+    let phrase = last_term.filter(|_| !words.is_empty()).and_then(|t| {
+        let term = &src[t.range()];
+        let op = term.find([':', '='])?;
+        let value = &term[op + 1..];
+        plain(value).then(|| format!("{}\"{value} {}\"", &term[..=op], words.join(" ")))
+    });
+    let help = match phrase {
+        Some(p) => format!(
+            "to search for the words together, quote them: `{p}`; to combine two terms, join them with `and` or `or`"
+        ),
+        None => "join the two with `and` or `or`".to_string(),
+    };
+    ParseError::new(
+        SyntaxErrorKind::MissingOperator,
+        src,
+        token.span,
+        "missing operator between terms",
+        Some(help),
+    )
 }
 
 fn diagnose_end(src: &str, state: Expect, opens: &[Span]) -> Option<ParseError> {
@@ -917,11 +956,11 @@ fn check_term(src: &str, word: Span) -> Result<(), ParseError> {
             ),
         );
     }
-    let wildcard_help = |ty: &str| {
+    let wildcard_help = |ty: &str, leading: bool| {
         let mut h = String::from(
             "a `*` may only end a value, to search by prefix (`hikvision*`); write `\\*` for a literal `*`",
         );
-        if ty.eq_ignore_ascii_case("host") {
+        if leading && ty.eq_ignore_ascii_case("host") {
             h.push_str(
                 "; a leading `*.` is not needed: `host:example.com` already matches every subdomain",
             );
@@ -933,6 +972,14 @@ fn check_term(src: &str, word: Span) -> Result<(), ParseError> {
         i = scan_string(src, i)?;
         if i < word.end && b[i] == b'*' {
             i += 1;
+        }
+        if i < word.end && b[i] == b'*' {
+            return err(
+                SyntaxErrorKind::MisplacedWildcard,
+                Span::new(i, i + 1),
+                "a value can end in only one `*`".into(),
+                wildcard_help(ty, false),
+            );
         }
         if i < word.end {
             return err(
@@ -959,7 +1006,7 @@ fn check_term(src: &str, word: Span) -> Result<(), ParseError> {
                     SyntaxErrorKind::MisplacedWildcard,
                     Span::new(i, i + 1),
                     message,
-                    wildcard_help(ty),
+                    wildcard_help(ty, i == value_start),
                 );
             }
             b'"' => {

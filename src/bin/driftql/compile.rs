@@ -11,7 +11,8 @@ use crate::{EXIT_OK, EXIT_SYNTAX};
 pub struct FmtArgs {
     /// The expression; read from standard input when absent or `-`.
     expression: Option<String>,
-    /// Read one expression per line of standard input and print one canonical line for each.
+    /// Read one expression per line of standard input and print one canonical line for each
+    /// (an empty line is an `empty-expression` error, like any other bad line).
     #[arg(long, conflicts_with = "expression")]
     lines: bool,
 }
