@@ -44,6 +44,9 @@
 
 #![warn(missing_docs)]
 
+// The generated parser names `alloc` (pest is built without its `std` feature; see Cargo.toml).
+extern crate alloc;
+
 pub mod ast;
 pub mod diagnostic;
 pub mod eval;

@@ -205,7 +205,7 @@ pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
                 .into_inner()
                 .find(|p| p.as_rule() == Rule::or_expr)
                 .expect("an or_expr inside the expression");
-            let expr = build_or(or_expr);
+            let expr = build_or(input, or_expr);
             check_tree_depth(input, &expr)?;
             Ok(expr)
         }
@@ -218,132 +218,129 @@ pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
 
 /// Builds the tree of an `or_expr`.
 ///
-/// The walk keeps its own stack of open levels instead of recursing, so the Rust stack it uses
-/// does not grow with the nesting of the input: recursing through `or_expr`, `and_expr` and
-/// `unary` costs several large frames per level of parentheses in a debug build, and 256 levels
-/// overflowed a 2 MiB thread stack.
-fn build_or(pair: Pair<'_, Rule>) -> Expr {
-    /// A level of the tree whose operand is being built.
-    enum Open<'i> {
-        /// An `or_expr` or `and_expr`: the operands built so far (flattened) and those to come.
-        Group {
-            kind: GroupKind,
-            operands: Vec<Expr>,
-            rest: Pairs<'i, Rule>,
-        },
-        /// The `not`s of a `unary`: where each starts, and where the `unary` ends.
-        Nots { starts: Vec<usize>, end: usize },
+/// The walk keeps its own stack of open groups instead of recursing, so the Rust stack it uses
+/// does not grow with the nesting of the input. An `and_expr`'s children are its operands, each
+/// a `term` or a parenthesised `or_expr`, with the `not_kw`s that negate it just before it.
+fn build_or(src: &str, pair: Pair<'_, Rule>) -> Expr {
+    /// An `or_expr` or `and_expr` whose operands are being built.
+    struct Open<'i> {
+        kind: GroupKind,
+        /// The operands built so far, flattened.
+        operands: Vec<Expr>,
+        /// The children still to read.
+        rest: Pairs<'i, Rule>,
+        /// Where the `not`s before the operand being built start.
+        nots: Vec<usize>,
+        /// Where the group's text ends (before any closing parenthesis).
+        end: usize,
     }
 
-    let mut open: Vec<Open<'_>> = Vec::new();
-    let mut next = pair;
-    loop {
-        // Go down to the next term, opening a level for every group and run of `not`s.
-        let mut built = loop {
-            match next.as_rule() {
-                Rule::or_expr | Rule::and_expr => {
-                    let kind = if next.as_rule() == Rule::or_expr {
-                        GroupKind::Or
-                    } else {
-                        GroupKind::And
-                    };
-                    let mut rest = next.into_inner();
-                    next = rest.next().expect("a first operand");
-                    open.push(Open::Group {
-                        kind,
-                        operands: Vec::new(),
-                        rest,
-                    });
-                }
-                Rule::unary => {
-                    let end = next.as_span().end();
-                    let mut starts = Vec::new();
-                    let mut operand = None;
-                    for p in next.into_inner() {
-                        match p.as_rule() {
-                            Rule::not_kw => starts.push(p.as_span().start()),
-                            Rule::term | Rule::or_expr => operand = Some(p),
-                            r => unreachable!("unexpected {r:?} in unary"),
-                        }
-                    }
-                    if !starts.is_empty() {
-                        open.push(Open::Nots { starts, end });
-                    }
-                    next = operand.expect("an operand in unary");
-                }
-                Rule::term => break Expr::Term(build_term(next)),
-                r => unreachable!("unexpected {r:?} in an expression"),
+    impl<'i> Open<'i> {
+        fn new(kind: GroupKind, pair: Pair<'i, Rule>) -> Self {
+            let end = pair.as_span().end();
+            Open {
+                kind,
+                operands: Vec::new(),
+                rest: pair.into_inner(),
+                nots: Vec::new(),
+                end,
             }
-        };
-        // Go up, closing every level that has no operand left, until one has.
-        loop {
-            match open.last_mut() {
-                None => return built,
-                Some(Open::Nots { starts, end }) => {
-                    for &start in starts.iter().rev() {
-                        built = Expr::Not {
-                            operand: Box::new(built),
-                            span: Span::new(start, *end),
-                        };
-                    }
-                    open.pop();
+        }
+
+        /// Adds a finished operand that ends at `end`, under the `not`s read before it.
+        fn push(&mut self, mut e: Expr, end: usize) {
+            for start in self.nots.drain(..).rev() {
+                e = Expr::Not {
+                    operand: Box::new(e),
+                    span: Span::new(start, end),
+                };
+            }
+            match (self.kind, e) {
+                (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
+                    self.operands.extend(g.into_operands())
                 }
-                Some(Open::Group {
-                    kind,
-                    operands,
-                    rest,
-                }) => {
-                    // A parenthesised group of the same kind joins this one (flattening).
-                    match (*kind, built) {
-                        (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
-                            operands.extend(g.into_operands())
-                        }
-                        (_, e) => operands.push(e),
-                    }
-                    if let Some(p) = rest.next() {
-                        next = p;
-                        break;
-                    }
-                    let kind = *kind;
-                    let operands = std::mem::take(operands);
-                    open.pop();
-                    built = Expr::from_flat(kind, operands).expect("one or more operands");
+                (_, e) => self.operands.push(e),
+            }
+        }
+    }
+
+    let mut open = vec![Open::new(GroupKind::Or, pair)];
+    loop {
+        let top = open.last_mut().expect("an open group");
+        match top.rest.next() {
+            Some(p) => match p.as_rule() {
+                Rule::and_expr => open.push(Open::new(GroupKind::And, p)),
+                Rule::or_expr => open.push(Open::new(GroupKind::Or, p)),
+                Rule::not_kw => top.nots.push(p.as_span().start()),
+                Rule::term => {
+                    let term = build_term(p);
+                    let end = term.span().end;
+                    top.push(Expr::Term(term), end);
                 }
+                r => unreachable!("unexpected {r:?} in an expression"),
+            },
+            None => {
+                let done = open.pop().expect("an open group");
+                let expr = Expr::from_flat(done.kind, done.operands).expect("an operand");
+                let Some(parent) = open.last_mut() else {
+                    return expr;
+                };
+                // An `or_expr` inside an `and_expr` was parenthesised: its operand ends at `)`.
+                let end = if done.kind == GroupKind::Or {
+                    src[done.end..]
+                        .find(')')
+                        .map_or(done.end, |i| done.end + i + 1)
+                } else {
+                    done.end
+                };
+                parent.push(expr, end);
             }
         }
     }
 }
 
+/// Builds a term from its pairs: the context when there is one, and the value. The type is the
+/// text up to the first `;`, `:` or `=`; the operator is the character before the value; a `*` is
+/// whatever the term holds after the value.
 fn build_term(pair: Pair<'_, Rule>) -> Term {
     let span = span_of(&pair);
+    let text = pair.as_str();
+    let type_len = text
+        .bytes()
+        .position(|b| matches!(b, b';' | b':' | b'='))
+        .expect("a term has an operator");
+    let ty = intern_type(&text[..type_len]);
     let mut inner = pair.into_inner();
-    let ty = intern_type(inner.next().expect("a type").as_str());
-    let mut next = inner.next().expect("an operator or a context");
-    let mut context = None;
-    if next.as_rule() == Rule::context {
-        context = Some(decode_text(next.into_inner().next().expect("context text")));
-        next = inner.next().expect("an operator");
-    }
-    let op = if next.as_str() == ":" {
-        Op::Match
-    } else {
-        Op::Keyword
+    let first = inner.next().expect("a value");
+    let (context, value) = match inner.next() {
+        Some(value) => (Some(decode_text(&first)), value),
+        None => (None, first),
     };
-    let value_pair = inner.next().expect("a value");
-    let value_span = span_of(&value_pair);
-    let value = decode_text(value_pair.into_inner().next().expect("value text"));
-    let prefix = inner.next().is_some();
-    Term::from_parts(ty, context, op, value, prefix, span, value_span)
+    let value_span = span_of(&value);
+    let op = match text.as_bytes()[value_span.start - span.start - 1] {
+        b':' => Op::Match,
+        _ => Op::Keyword,
+    };
+    let prefix = span.end > value_span.end;
+    Term::from_parts(
+        ty,
+        context,
+        op,
+        decode_text(&value),
+        prefix,
+        span,
+        value_span,
+    )
 }
 
-/// Decodes a `bare_value`/`bare_context`, or a `quoted` string (via its `quoted_inner`).
-fn decode_text(pair: Pair<'_, Rule>) -> String {
-    let raw = if pair.as_rule() == Rule::quoted {
-        pair.into_inner().next().expect("quoted_inner").as_str()
+/// Decodes a bare value or context, or a quoted string.
+fn decode_text(pair: &Pair<'_, Rule>) -> String {
+    let text = pair.as_str();
+    if pair.as_rule() == Rule::quoted {
+        unescape(&text[1..text.len() - 1])
     } else {
-        pair.as_str()
-    };
-    unescape(raw)
+        unescape(text)
+    }
 }
 
 /// `\x` stands for `x`; everything else stands for itself.
