@@ -29,13 +29,17 @@
 //! ## Features
 //!
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
-//! - `cli` (default) — the `driftql` binary.
+//! - `client` (default) — [`client`]: the async HTTP client for the Driftnet API (reqwest with
+//!   rustls, tokio), with typed requests, responses, errors, retries and paging streams.
+//! - `cli` (default) — the `driftql` binary (includes `client`).
 //!
 //! With `--no-default-features` only pest, serde and thiserror are pulled in.
 
 #![warn(missing_docs)]
 
 pub mod ast;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod diagnostic;
 mod parse;
 mod print;
