@@ -857,7 +857,8 @@ async fn a_524_that_persists_is_an_api_error_after_the_last_retry() {
 
 #[tokio::test]
 async fn client_errors_are_never_retried() {
-    let cases: [(u16, &str, fn(&Error) -> bool); 6] = [
+    type Expected = fn(&Error) -> bool;
+    let cases: [(u16, &str, Expected); 6] = [
         (
             400,
             r#"{"error": "bad expression"}"#,
