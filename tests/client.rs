@@ -1058,3 +1058,131 @@ async fn concurrency_is_the_default_prefetch() {
     assert!(order.iter().all(|(p, i)| *p as usize == *i));
     assert_eq!(calls(&server).await.len(), 6);
 }
+
+#[tokio::test]
+async fn a_request_slower_than_the_timeout_is_a_transport_error() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        ResponseTemplate::new(204).set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    let c = Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .timeout(Duration::from_millis(200))
+        .max_retries(1)
+        .retry_delay(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let err = c.user().await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(calls(&server).await.len(), 2, "a timeout is retried");
+}
+
+#[test]
+fn clients_streams_and_requests_can_move_between_threads() {
+    fn send<T: Send + Sync>() {}
+    fn send_unpin<T: Send + Unpin>() {}
+    send::<Client>();
+    send::<Error>();
+    send::<driftql::client::PageError>();
+    send_unpin::<driftql::client::Pages>();
+    send_unpin::<driftql::client::Reports>();
+    fn future_is_send<F: std::future::Future + Send>(_: F) {}
+    let c = Client::new(TOKEN).unwrap();
+    let q = driftql::parse("title:x").unwrap();
+    future_is_send(c.search(q.clone()).send());
+    future_is_send(c.search(q).summarize("title".parse().unwrap()).send());
+    future_is_send(c.user());
+    future_is_send(c.prioritize("127.0.0.1".parse().unwrap(), 80));
+}
+
+/// A bare HTTP/1.1 server answering `?page=N` of a 9-page result set. It records the most
+/// requests it ever had in flight, and holds each answer until `hold_until` requests have been
+/// in flight at once (or two seconds pass), so concurrency shows without relying on timing.
+async fn counting_server(
+    hold_until: usize,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max = Arc::new(AtomicUsize::new(0));
+    let max_out = max.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let in_flight = in_flight.clone();
+            let max = max.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf);
+                let page: u32 = head
+                    .split_once("page=")
+                    .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(now, Ordering::SeqCst);
+                if page > 0 {
+                    for _ in 0..200 {
+                        if max.load(Ordering::SeqCst) >= hold_until {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+                let body = json!({"page": page, "pages": 9, "result_count": 900,
+                                  "results": [{"id": format!("p{page}-0")}]})
+                .to_string();
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, max_out)
+}
+
+#[tokio::test]
+async fn prefetch_runs_pages_concurrently_within_the_clients_concurrency() {
+    use std::sync::atomic::Ordering;
+    for (concurrency, prefetch, expected_max) in [(5, None, 5), (2, Some(5), 2), (5, Some(1), 1)] {
+        let (url, max) = counting_server(expected_max).await;
+        let c = Client::builder()
+            .token(TOKEN)
+            .base_url(url)
+            .concurrency(concurrency)
+            .build()
+            .unwrap();
+        let mut search = c.search(driftql::parse("title:x").unwrap());
+        if let Some(p) = prefetch {
+            search = search.prefetch(p);
+        }
+        let got: Vec<_> = search.reports().unwrap().try_collect().await.unwrap();
+        assert_eq!(
+            got.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            ids(0..9, 1)
+        );
+        assert_eq!(
+            max.load(Ordering::SeqCst),
+            expected_max,
+            "concurrency {concurrency}, prefetch {prefetch:?}"
+        );
+    }
+}
