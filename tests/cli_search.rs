@@ -374,6 +374,23 @@ async fn an_invalid_query_exits_1_with_its_diagnostics_and_sends_nothing() {
     .await;
     assert_status(&o, 2);
     assert!(stderr(&o).contains("error[missing-operator]"));
+    // So does a page past the API's cap (a usage error).
+    let o = driftql(
+        &[
+            "search",
+            "title:x",
+            "--page",
+            "100",
+            "--token",
+            TOKEN,
+            "--api-url",
+            &uri,
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_status(&o, 2);
 
     // Refused parameters exit 1 as well.
     for bad in [

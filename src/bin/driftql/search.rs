@@ -20,9 +20,9 @@ pub struct SearchArgs {
     expression: Option<String>,
     #[command(flatten)]
     filters: Filters,
-    /// The page to fetch (from 0). With --all or --max-pages: the first page to fetch, e.g. to
-    /// resume after a failure.
-    #[arg(long, value_name = "N")]
+    /// The page to fetch (0 to 99: the API serves 100 pages of a search). With --all or
+    /// --max-pages: the first page to fetch, e.g. to resume after a failure.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(..100))]
     page: Option<u32>,
     /// Fetch every page, up to the API's cap of 100 pages (10,000 results).
     #[arg(long, conflicts_with = "max_pages")]
