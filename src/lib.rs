@@ -38,7 +38,9 @@
 //! ## Features
 //!
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
-//! - `cli` (default) — the `driftql` binary.
+//! - `client` (default) — [`client`]: the async HTTP client for the Driftnet API (reqwest with
+//!   rustls, tokio), with typed requests, responses, errors, retries and paging streams.
+//! - `cli` (default) — the `driftql` binary (includes `client`).
 //!
 //! With `--no-default-features` only pest, serde, thiserror, ipnet, strsim and time are pulled in.
 
@@ -48,6 +50,8 @@
 extern crate alloc;
 
 pub mod ast;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod diagnostic;
 pub mod eval;
 mod parse;

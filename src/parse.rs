@@ -197,8 +197,9 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
 
 /// Parses an expression into a bare tree.
 pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
-    check_depth(input)?;
-    match Grammar::parse(Rule::expression, input) {
+    let bound = nesting_bound(input);
+    check_depth(input, bound)?;
+    match run_grammar(input, bound) {
         Ok(mut pairs) => {
             let expression = pairs.next().expect("the expression rule");
             let or_expr = expression
@@ -538,13 +539,36 @@ fn scan_escape(src: &str, at: usize) -> Result<usize, ParseError> {
 // ---------------------------------------------------------------------------------------------
 // Nesting guard
 
-fn check_depth(input: &str) -> Result<(), ParseError> {
-    // Every level of nesting needs a `(` or a `not`, and every `not` an `n`: when there are few
-    // of those bytes, the scan below cannot find anything.
-    let bound = input
+/// An upper bound on the nesting of `input`: every level needs a `(` or a `not`, and every `not`
+/// an `n`.
+fn nesting_bound(input: &str) -> usize {
+    input
         .bytes()
         .filter(|&b| matches!(b, b'(' | b'n' | b'N'))
-        .count();
+        .count()
+}
+
+/// Nesting up to which the grammar runs on the caller's stack without a check.
+const SHALLOW: usize = 16;
+/// Native stack the grammar may need per level of parentheses (generous: an unoptimised build
+/// needs about 6 KiB), and for everything else.
+const STACK_PER_LEVEL: usize = 16 * 1024;
+const STACK_BASE: usize = 128 * 1024;
+
+/// Runs the grammar. Only `(` makes it recurse, and [`check_depth`] has bounded the nesting; for
+/// a deep input the grammar runs on a larger stack segment when the caller's thread has too little
+/// left, so even a small thread stack cannot overflow.
+fn run_grammar(input: &str, bound: usize) -> Result<Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    let parse = || Grammar::parse(Rule::expression, input);
+    if bound <= SHALLOW {
+        return parse();
+    }
+    let need = STACK_BASE + bound.min(MAX_DEPTH + 1) * STACK_PER_LEVEL;
+    stacker::maybe_grow(need, need, parse)
+}
+
+fn check_depth(input: &str, bound: usize) -> Result<(), ParseError> {
+    // With few `(` and `n` bytes, the scan below cannot find anything.
     if bound <= MAX_DEPTH {
         return Ok(());
     }

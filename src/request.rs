@@ -65,6 +65,11 @@ pub enum RequestError {
     /// Neither `ip` nor `expression` was given.
     #[error("a search needs an `expression`, an `ip`, or both")]
     NothingToSearch,
+    /// `summarize` is not a type name.
+    #[error(
+        "`summarize` takes a type name such as `port-tcp` (letters, digits, `_`, `.`, `-`), not `{0}`"
+    )]
+    SummaryField(String),
 }
 
 impl RequestError {
@@ -81,6 +86,7 @@ impl RequestError {
             RequestError::Page(_) => "invalid-page",
             RequestError::Ip(_) => "invalid-ip-parameter",
             RequestError::NothingToSearch => "nothing-to-search",
+            RequestError::SummaryField(_) => "invalid-summary-field",
         }
     }
 
@@ -96,6 +102,7 @@ impl RequestError {
             RequestError::Slop(_) => "slop",
             RequestError::Page(_) => "page",
             RequestError::Ip(_) => "ip",
+            RequestError::SummaryField(_) => "summarize",
             RequestError::NothingToSearch => return None,
         })
     }
@@ -358,6 +365,56 @@ impl fmt::Display for IpParam {
     }
 }
 display_serialize!(IpParam);
+
+impl From<std::net::IpAddr> for IpParam {
+    fn from(a: std::net::IpAddr) -> IpParam {
+        IpParam::Addr(a)
+    }
+}
+
+impl From<IpNet> for IpParam {
+    fn from(n: IpNet) -> IpParam {
+        IpParam::Net(n)
+    }
+}
+
+/// The `summarize` parameter: the type whose values are counted, e.g. `port-tcp`.
+///
+/// Any name in the type alphabet (`[A-Za-z0-9_.-]+`) is accepted, known to the registry or not;
+/// it is sent lowercased.
+///
+/// ```
+/// use driftql::request::SummaryField;
+/// let f: SummaryField = "Port-TCP".parse().unwrap();
+/// assert_eq!(f.to_string(), "port-tcp");
+/// assert_eq!("port tcp".parse::<SummaryField>().unwrap_err().code(), "invalid-summary-field");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SummaryField(String);
+
+impl SummaryField {
+    /// The type name, lowercase.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for SummaryField {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<SummaryField, RequestError> {
+        if s.is_empty() || !s.chars().all(crate::ast::is_type_char) {
+            return Err(RequestError::SummaryField(s.to_owned()));
+        }
+        Ok(SummaryField(s.to_ascii_lowercase()))
+    }
+}
+
+impl fmt::Display for SummaryField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+display_serialize!(SummaryField);
 
 #[cfg(test)]
 mod tests {

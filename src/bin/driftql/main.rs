@@ -1,14 +1,17 @@
-//! `driftql`: check, format and inspect Driftnet search expressions.
+//! `driftql`: check, format and inspect Driftnet search expressions, and search the API.
 
+mod account;
+mod api;
 mod check;
 mod compile;
 mod input;
+mod search;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Check, format and inspect Driftnet search expressions.
+/// Check, format and inspect Driftnet search expressions, and search the Driftnet API.
 #[derive(Parser, Debug)]
 #[command(name = "driftql", version, about, long_about = None)]
 struct Cli {
@@ -25,6 +28,16 @@ enum Command {
     /// Validate an expression: findings with their codes, help and fixes, then the canonical
     /// form. Exit status 0: no errors; 1: validation errors; 2: syntax error.
     Check(check::CheckArgs),
+    /// Search the API (scan/protocols, or scan/domains with --domains) and print the reports.
+    /// Exit status 0: done; 1: invalid query or parameter (nothing sent); 2: syntax error;
+    /// 3: the API or the network failed.
+    Search(search::SearchArgs),
+    /// Count the values of one type among a search's results.
+    Summarize(search::SummarizeArgs),
+    /// Ask for protocol collection on one IP address and port.
+    Prioritize(account::PrioritizeArgs),
+    /// Show the token's quota and usage.
+    Quota(account::QuotaArgs),
 }
 
 /// Exit status: the command worked.
@@ -33,6 +46,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit status: a syntax error in an expression.
 pub const EXIT_SYNTAX: u8 = 2;
+/// Exit status: the API answered with an error, or could not be reached.
+pub const EXIT_API: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,6 +55,10 @@ fn main() -> ExitCode {
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),
         Command::Check(args) => check::check(args),
+        Command::Search(args) => search::search(args),
+        Command::Summarize(args) => search::summarize(args),
+        Command::Prioritize(args) => account::prioritize(args),
+        Command::Quota(args) => account::quota(args),
     };
     ExitCode::from(code)
 }

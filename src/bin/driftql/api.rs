@@ -1,0 +1,217 @@
+//! What the commands that call the API share: the token and URL options, the search filters,
+//! reading and checking the expression, and reporting failures.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Args;
+use driftql::Query;
+use driftql::client::{Client, ConfigError, Error, SearchBuilder};
+use driftql::request::{Date, Filter, IpParam, RequestError, parse_slop};
+
+use crate::input;
+use crate::{EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
+
+/// How to reach the API.
+#[derive(Args)]
+pub struct ApiArgs {
+    /// The API token. Default: the DRIFTNET_API_TOKEN environment variable, which is safer
+    /// (other users of the machine can see a command line).
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// The API's base URL. Default: DRIFTNET_API_URL, else https://api.driftnet.io.
+    /// Plain http:// is accepted only for a loopback host.
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
+    /// Seconds one request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    timeout: u64,
+    /// How many times a request that failed with 429, 5xx or a dropped connection is retried.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_retries: usize,
+}
+
+impl fmt::Debug for ApiArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiArgs")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("api_url", &self.api_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
+}
+
+impl ApiArgs {
+    /// The client: options first, then the environment, then the defaults.
+    pub fn client(&self) -> Result<Client, u8> {
+        let mut b = Client::builder()
+            .with_env()
+            .timeout(Duration::from_secs(self.timeout.max(1)))
+            .max_retries(self.max_retries);
+        if let Some(t) = &self.token {
+            b = b.token(t);
+        }
+        if let Some(u) = &self.api_url {
+            b = b.base_url(u);
+        }
+        b.build().map_err(|e| config_error(&e))
+    }
+}
+
+fn config_error(e: &ConfigError) -> u8 {
+    eprintln!("driftql: {e}");
+    EXIT_INVALID
+}
+
+/// The parameters `search` and `summarize` share.
+#[derive(Args, Debug)]
+pub struct Filters {
+    /// Search domain-centred reports (scan/domains) instead of scan/protocols.
+    #[arg(long)]
+    domains: bool,
+    /// Search by the scanned IP address or CIDR block.
+    #[arg(long, value_name = "IP|CIDR")]
+    ip: Option<String>,
+    /// With --ip: match the address in any context (e.g. inside a certificate).
+    #[arg(long, requires = "ip")]
+    indirect: bool,
+    /// The first day of the date window, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// The last day of the date window, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    /// Only the newest report for each {ip, port} pair.
+    #[arg(long)]
+    most_recent: bool,
+    /// One more term results must match, e.g. port-tcp:443.
+    #[arg(long, value_name = "TERM")]
+    filter: Option<String>,
+    /// Words allowed between the words of a phrase.
+    #[arg(long, value_name = "N")]
+    slop: Option<String>,
+    /// Let host terms also match hosts inside URLs.
+    #[arg(long)]
+    host_in_url: bool,
+}
+
+impl Filters {
+    /// Whether an `ip` was given (then the expression is optional).
+    pub fn has_ip(&self) -> bool {
+        self.ip.is_some()
+    }
+
+    /// The search with these parameters and `query`; a refused parameter is reported (exit 1).
+    pub fn search(&self, client: &Client, query: Option<Query>) -> Result<SearchBuilder, u8> {
+        let mut b = if self.domains {
+            client.domains()
+        } else {
+            client.protocols()
+        };
+        if let Some(q) = query {
+            b = b.expression(q);
+        }
+        if let Some(ip) = &self.ip {
+            b = b.ip(IpParam::from_str(ip).map_err(|e| request_error(&e, None))?);
+        }
+        if self.indirect {
+            b = b.indirect(true);
+        }
+        if let Some(d) = &self.from {
+            b = b.from(Date::parse_param("from", d).map_err(|e| request_error(&e, None))?);
+        }
+        if let Some(d) = &self.to {
+            b = b.to(Date::parse_param("to", d).map_err(|e| request_error(&e, None))?);
+        }
+        if self.most_recent {
+            b = b.most_recent(true);
+        }
+        if let Some(f) = &self.filter {
+            b = b.filter(Filter::from_str(f).map_err(|e| request_error(&e, Some(f)))?);
+        }
+        if let Some(s) = &self.slop {
+            b = b.slop(parse_slop(s).map_err(|e| request_error(&e, None))?);
+        }
+        if self.host_in_url {
+            b = b.host_in_url(true);
+        }
+        Ok(b)
+    }
+}
+
+/// Reports a refused parameter; a `filter` with findings gets them rendered against its text.
+pub fn request_error(e: &RequestError, source: Option<&str>) -> u8 {
+    let diagnostics = match e {
+        RequestError::FilterSyntax(p) => vec![p.diagnostic().clone()],
+        RequestError::FilterInvalid(v) => v.diagnostics.clone(),
+        _ => Vec::new(),
+    };
+    eprintln!("driftql: {e}");
+    if let Some(src) = source {
+        input::report(&mut io::stdout(), src, &diagnostics, None);
+    }
+    EXIT_INVALID
+}
+
+/// Reads the expression (the argument, or standard input when it is `-`, or absent without
+/// `--ip`), parses and validates it. Syntax errors exit 2, validation errors 1, both with the
+/// findings rendered; warnings are rendered and do not stop the command.
+pub fn read_query(arg: Option<String>, has_ip: bool) -> Result<Option<Query>, u8> {
+    if arg.is_none() && has_ip {
+        return Ok(None);
+    }
+    let source = input::read_or_report(arg)?;
+    let query = match driftql::parse(&source) {
+        Ok(q) => q,
+        Err(e) => {
+            input::report(&mut io::stdout(), &source, &[e.into_diagnostic()], None);
+            return Err(EXIT_SYNTAX);
+        }
+    };
+    let diagnostics = query.validate();
+    input::report(&mut io::stdout(), &source, &diagnostics, None);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        return Err(EXIT_INVALID);
+    }
+    Ok(Some(query))
+}
+
+/// Reports a failed call: exit 1 when it was refused before sending, 3 when the API or the
+/// network failed.
+pub fn error(e: &Error) -> u8 {
+    eprintln!("driftql: {e}");
+    if e.is_refused_before_sending() {
+        EXIT_INVALID
+    } else {
+        EXIT_API
+    }
+}
+
+/// A tokio runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("driftql: could not start the async runtime: {e}");
+            EXIT_API
+        })
+}
+
+/// Handles a failed write to standard output: a closed pipe (`| head`) ends the command quietly.
+pub fn write_error(e: &io::Error) -> u8 {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        EXIT_OK
+    } else {
+        input::io_error(e)
+    }
+}
+
+/// Writes one JSON line.
+pub fn json_line(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}

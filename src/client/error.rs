@@ -1,0 +1,159 @@
+//! What can go wrong talking to the API.
+
+use std::time::Duration;
+
+use crate::request::RequestError;
+use crate::validate::ValidationError;
+
+/// A call to the API failed, or was refused before it was made.
+///
+/// Nothing here ever holds the API token: messages and body snippets taken from the server have
+/// any occurrence of it replaced by `[redacted]`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The expression has validation errors; nothing was sent. The diagnostics (errors and
+    /// warnings) are in the [`ValidationError`], ready for
+    /// [`diagnostic::render`](crate::diagnostic) against [`Query::source`](crate::Query::source).
+    #[error("the query is invalid: {0}")]
+    InvalidQuery(ValidationError),
+    /// A search parameter was refused before sending (no expression and no `ip`, `from` after
+    /// `to`, ...); nothing was sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(#[from] RequestError),
+    /// HTTP 401: the token is missing, wrong or revoked. Never retried.
+    #[error("the API refused the token (HTTP 401): {message}")]
+    Unauthorized {
+        /// The server's message.
+        message: String,
+    },
+    /// HTTP 403 whose message speaks of a quota, a limit or usage: the token's quota is spent.
+    /// Never retried.
+    #[error("the token's quota is exhausted (HTTP 403): {message}")]
+    QuotaExceeded {
+        /// The server's message.
+        message: String,
+    },
+    /// HTTP 403 for any other reason, e.g. a feature the plan does not include. Never retried.
+    #[error("not permitted (HTTP 403): {message}")]
+    Forbidden {
+        /// The server's message.
+        message: String,
+    },
+    /// HTTP 429 (too many concurrent queries) still, after every retry; or the server asked for
+    /// a longer wait than the client is configured to accept.
+    #[error("rate limited (HTTP 429){}", match retry_after {
+        Some(d) => format!(": the API asks to retry after {} s", d.as_secs()),
+        None => String::new(),
+    })]
+    RateLimited {
+        /// The server's `Retry-After`, when it sent one (in seconds).
+        retry_after: Option<Duration>,
+    },
+    /// Any other non-success status: 400/422 (the server refused the request), 5xx after every
+    /// retry, or anything unexpected.
+    #[error("the API answered HTTP {status}: {message}")]
+    Api {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's message (or the start of its body).
+        message: String,
+    },
+    /// The response body was not what the API documents.
+    #[error(
+        "could not decode the API's answer (HTTP {status}): {message}; the body starts {body_snippet:?}"
+    )]
+    Decode {
+        /// The HTTP status code.
+        status: u16,
+        /// What the decoder said.
+        message: String,
+        /// The start of the body (at most 200 characters).
+        body_snippet: String,
+    },
+    /// The API could not be reached, or the connection failed, after every retry.
+    #[error("could not reach the API: {message}")]
+    Transport {
+        /// What failed, with its causes.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl Error {
+    /// The HTTP status the server answered, for errors that come from one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { .. } => Some(401),
+            Error::QuotaExceeded { .. } | Error::Forbidden { .. } => Some(403),
+            Error::RateLimited { .. } => Some(429),
+            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the error was found before anything was sent (the query or a parameter).
+    pub fn is_refused_before_sending(&self) -> bool {
+        matches!(self, Error::InvalidQuery(_) | Error::InvalidRequest(_))
+    }
+}
+
+/// A page of a paged search failed (after every retry). Pages before it were delivered and stay
+/// valid; to go on, start a new stream at [`PageError::page`] with
+/// [`SearchBuilder::page`](super::SearchBuilder::page).
+#[derive(Debug, thiserror::Error)]
+#[error("page {page} failed: {error}")]
+pub struct PageError {
+    /// The page that failed: where to resume.
+    pub page: u32,
+    /// Why.
+    pub error: Error,
+}
+
+impl PageError {
+    /// The underlying error.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+}
+
+/// A [`Client`](super::Client) could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No token was given (nor found in `DRIFTNET_API_TOKEN`).
+    #[error("no API token: set DRIFTNET_API_TOKEN or pass a token")]
+    MissingToken,
+    /// The token holds characters that cannot go in an HTTP header. (The token is not shown.)
+    #[error("the API token holds characters that cannot be sent in an HTTP header")]
+    InvalidToken,
+    /// The base URL does not parse, or is not an `http(s)` URL without credentials, query or
+    /// fragment.
+    #[error("invalid API base URL: {reason}")]
+    InvalidBaseUrl {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A plain `http://` base URL whose host is not a loopback address: the token would travel
+    /// in clear text.
+    #[error(
+        "refusing to send the API token over plain http:// to `{host}`: use https:// (plain http is allowed only for loopback hosts)"
+    )]
+    InsecureBaseUrl {
+        /// The host.
+        host: String,
+    },
+    /// A setting is out of range (e.g. a concurrency of 0).
+    #[error("invalid client setting `{name}`: {reason}")]
+    InvalidSetting {
+        /// The setting.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP client could not be built (e.g. TLS set-up failed).
+    #[error("could not set up the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}

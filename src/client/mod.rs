@@ -1,0 +1,632 @@
+//! The async client for the Driftnet HTTP API (feature `client`).
+//!
+//! ```no_run
+//! use driftql::client::Client;
+//! use futures::TryStreamExt;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env()?; // DRIFTNET_API_TOKEN, and DRIFTNET_API_URL if set
+//! let query = driftql::parse("product-tag:dahua and geo-country=RU")?;
+//!
+//! // One page.
+//! let page = client.search(query.clone()).send().await?;
+//! println!("{} results in {} pages", page.result_count, page.pages);
+//!
+//! // Every page, as a stream of reports (up to 5 pages fetched at once, in order).
+//! let mut reports = client.search(query).max_pages(10).reports()?;
+//! while let Some(report) = reports.try_next().await? {
+//!     println!("{} {}", report.date, report.id);
+//! }
+//! if let Some(t) = reports.truncation() {
+//!     eprintln!("warning: {t}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Requests are checked before they are sent (the expression's validation errors, and the
+//! other parameters), and the expression goes out in its canonical form. Up to
+//! [`ClientBuilder::concurrency`] requests run at once across everything the client does.
+//! HTTP 429, 500, 502, 503, 504 and 524 and failed connections are retried with exponential
+//! backoff and jitter, waiting `Retry-After` seconds when the server says so; other errors are
+//! returned at once, typed ([`Error`]).
+//!
+//! Decisions where API.md is silent:
+//! - The client follows no redirects: a 3xx is an [`Error::Api`].
+//! - A 403 whose message mentions a quota, a limit or usage is [`Error::QuotaExceeded`],
+//!   any other 403 [`Error::Forbidden`].
+//! - A `Retry-After` longer than [`ClientBuilder::max_retry_after`] (default 120 s) is not waited
+//!   for: the error ([`Error::RateLimited`] for a 429) is returned with it. Only the seconds form
+//!   of `Retry-After` is read; an HTTP date falls back to the backoff delay.
+//! - Timeouts and connections that fail mid-response are retried like failed connections.
+//! - A 200 with an empty body is treated like a 204.
+//! - Searches always send `page` (0 unless set); unset parameters are not sent; booleans that
+//!   are set go out as `true`/`false`.
+
+mod error;
+mod paging;
+mod response;
+mod retry;
+mod search;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+
+pub use error::{ConfigError, Error, PageError};
+pub use paging::{Pages, Reports, Truncation, TruncationReason};
+pub use response::{Quota, ResultsPage, Summary};
+pub use search::{Endpoint, SearchBuilder, SummaryBuilder};
+
+use retry::{Failure, RETRIED_STATUSES, RetryPolicy};
+
+use crate::Query;
+
+/// The API's address.
+pub const DEFAULT_BASE_URL: &str = "https://api.driftnet.io";
+/// The environment variable holding the API token.
+pub const TOKEN_ENV: &str = "DRIFTNET_API_TOKEN";
+/// The environment variable that overrides the base URL.
+pub const URL_ENV: &str = "DRIFTNET_API_URL";
+/// The most queries a token may run at once; the client's default concurrency.
+pub const MAX_CONCURRENT_QUERIES: usize = 5;
+/// The most pages the API serves of one search (pages 0 to 99).
+pub const MAX_PAGES: u32 = 100;
+/// Results per page.
+pub const PAGE_SIZE: u64 = 100;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const SNIPPET_CHARS: usize = 200;
+const MESSAGE_CHARS: usize = 500;
+const REDACTED: &str = "[redacted]";
+
+/// A client for the Driftnet API. Cheap to clone: clones share the connection pool and the
+/// concurrency limit.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+    auth: HeaderValue,
+    retry: RetryPolicy,
+    limiter: Semaphore,
+    concurrency: usize,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &i.base.as_str())
+            .field("token", &REDACTED)
+            .field("timeout", &i.timeout)
+            .field("max_retries", &i.retry.max_retries)
+            .field("concurrency", &i.concurrency)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder, to set the token, base URL, timeout, retries and concurrency.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client with `token` and every other setting at its default.
+    pub fn new(token: impl Into<String>) -> Result<Client, ConfigError> {
+        Client::builder().token(token).build()
+    }
+
+    /// A client with the token from `DRIFTNET_API_TOKEN` and, when it is set, the base URL from
+    /// `DRIFTNET_API_URL`.
+    pub fn from_env() -> Result<Client, ConfigError> {
+        Client::builder().with_env().build()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// How many requests may run at once.
+    pub fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+
+    /// A search of `scan/protocols`.
+    pub fn protocols(&self) -> SearchBuilder {
+        SearchBuilder::new(self.clone(), Endpoint::Protocols)
+    }
+
+    /// A search of `scan/domains`.
+    pub fn domains(&self) -> SearchBuilder {
+        SearchBuilder::new(self.clone(), Endpoint::Domains)
+    }
+
+    /// A search of `scan/protocols` for `query`: `client.protocols().expression(query)`.
+    pub fn search(&self, query: Query) -> SearchBuilder {
+        self.protocols().expression(query)
+    }
+
+    /// Asks for protocol collection on one address and port
+    /// (`GET /v1/scan/protocols/prioritize`). The API documents no body: whatever JSON it
+    /// answers is returned as it is (`null` for an empty answer).
+    ///
+    /// The API allows about 5 of these a second, averaged over 10 minutes.
+    pub async fn prioritize(&self, ip: IpAddr, port: u16) -> Result<serde_json::Value, Error> {
+        let mut url = self.endpoint_url("v1/scan/protocols/prioritize");
+        url.query_pairs_mut()
+            .append_pair("ip", &ip.to_string())
+            .append_pair("port", &port.to_string());
+        Ok(self
+            .get_json::<serde_json::Value>(url)
+            .await?
+            .unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The token's quota and usage (`GET /v1/admin/user`).
+    #[doc(alias = "quota")]
+    pub async fn user(&self) -> Result<Quota, Error> {
+        let url = self.endpoint_url("v1/admin/user");
+        Ok(self.get_json::<Quota>(url).await?.unwrap_or_default())
+    }
+
+    /// The URL of `path` below the base URL.
+    pub(crate) fn endpoint_url(&self, path: &str) -> Url {
+        self.inner
+            .base
+            .join(path)
+            .unwrap_or_else(|_| self.inner.base.clone())
+    }
+
+    /// GETs `url` with retries and decodes the JSON answer; `None` for 204 or an empty body.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<Option<T>, Error> {
+        let answer = self.inner.retry.run(|| self.attempt(url.clone())).await?;
+        let Some((status, body)) = answer else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| Error::Decode {
+                status,
+                message: self.scrub(&e.to_string()),
+                body_snippet: self.scrub(&snippet(&body, SNIPPET_CHARS)),
+            })
+    }
+
+    /// One request: the status and body of a success (`None` when there is no body), or why it
+    /// failed and whether that is worth a retry.
+    async fn attempt(&self, url: Url) -> Result<Option<(u16, Vec<u8>)>, Failure> {
+        // The semaphore is never closed, so this always gets a permit.
+        let _permit = self.inner.limiter.acquire().await.ok();
+        let response = self
+            .inner
+            .http
+            .get(url)
+            .header(AUTHORIZATION, self.inner.auth.clone())
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(e))?
+            .to_vec();
+        if (200..300).contains(&status) {
+            if status == 204 || body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(None);
+            }
+            return Ok(Some((status, body)));
+        }
+        Err(self.status_failure(status, retry_after, &body))
+    }
+
+    fn status_failure(&self, status: u16, retry_after: Option<Duration>, body: &[u8]) -> Failure {
+        let message = self.scrub(&server_message(status, body));
+        let error = match status {
+            401 => Error::Unauthorized { message },
+            403 => {
+                let m = message.to_ascii_lowercase();
+                if ["quota", "limit", "usage", "exhaust", "exceed"]
+                    .iter()
+                    .any(|w| m.contains(w))
+                {
+                    Error::QuotaExceeded { message }
+                } else {
+                    Error::Forbidden { message }
+                }
+            }
+            429 => Error::RateLimited { retry_after },
+            _ => Error::Api { status, message },
+        };
+        Failure {
+            error,
+            retryable: RETRIED_STATUSES.contains(&status),
+            retry_after,
+        }
+    }
+
+    fn transport(&self, e: reqwest::Error) -> Failure {
+        let mut message = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = c.source();
+        }
+        Failure {
+            retryable: !e.is_builder(),
+            retry_after: None,
+            error: Error::Transport {
+                message: self.scrub(&message),
+                source: e,
+            },
+        }
+    }
+
+    /// `text` with the token replaced by `[redacted]`.
+    fn scrub(&self, text: &str) -> String {
+        let token = &self.inner.token;
+        if token.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(token.as_str(), REDACTED)
+        }
+    }
+}
+
+/// `Retry-After` in its seconds form.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    v.parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The first `max` characters of a body, as text.
+fn snippet(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The server's message in an error body: a JSON `message`/`error`/`detail`/`description`
+/// string when there is one, else the start of the body, else the status's reason.
+fn server_message(status: u16, body: &[u8]) -> String {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        for key in ["message", "error", "detail", "description", "msg"] {
+            match map.get(key) {
+                Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+                    return snippet(s.trim().as_bytes(), MESSAGE_CHARS);
+                }
+                Some(serde_json::Value::Object(inner)) => {
+                    if let Some(serde_json::Value::String(s)) = inner.get("message") {
+                        return snippet(s.trim().as_bytes(), MESSAGE_CHARS);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let text = snippet(body, MESSAGE_CHARS);
+    let text = text.trim();
+    if text.is_empty() {
+        reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("no message")
+            .to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Settings for a [`Client`]. Every setting has a default except the token.
+#[derive(Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    token: Option<String>,
+    base_url: Option<String>,
+    timeout: Duration,
+    concurrency: usize,
+    retry: RetryPolicy,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            token: None,
+            base_url: None,
+            timeout: DEFAULT_TIMEOUT,
+            concurrency: MAX_CONCURRENT_QUERIES,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("concurrency", &self.concurrency)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The API token, sent as `Authorization: Bearer <token>`. Surrounding whitespace is
+    /// dropped.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The base URL (default `https://api.driftnet.io`). Plain `http://` is accepted only for a
+    /// loopback host (127.0.0.0/8, `::1`, `localhost`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Takes the token from `DRIFTNET_API_TOKEN` and the base URL from `DRIFTNET_API_URL`, for
+    /// each that is set and not empty. Later calls to [`token`](Self::token) and
+    /// [`base_url`](Self::base_url) override them.
+    pub fn with_env(mut self) -> Self {
+        if let Some(t) = std::env::var(TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+        {
+            self.token = Some(t);
+        }
+        if let Some(u) = std::env::var(URL_ENV).ok().filter(|u| !u.trim().is_empty()) {
+            self.base_url = Some(u);
+        }
+        self
+    }
+
+    /// The time one request may take, from connecting to the end of the body (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many times a failed request is retried (default 4); 0 turns retries off.
+    pub fn max_retries(mut self, retries: usize) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// How many requests may run at once, across every call on the client (default 5, the
+    /// API's per-token cap). It is also the default prefetch of paged searches.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// The first retry's backoff delay (default 500 ms); each further retry doubles it, up to
+    /// [`max_retry_delay`](Self::max_retry_delay), and a random jitter of up to the delay
+    /// again is added.
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry.base_delay = delay;
+        self
+    }
+
+    /// The longest backoff delay (default 30 s).
+    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
+        self.retry.max_delay = delay;
+        self
+    }
+
+    /// The longest `Retry-After` the client waits for (default 120 s); when the server asks for
+    /// longer, the error is returned instead.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.retry.max_retry_after = wait;
+        self
+    }
+
+    /// Builds the client: checks the token and the base URL.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let token = self
+            .token
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or(ConfigError::MissingToken)?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ConfigError::InvalidToken)?;
+        auth.set_sensitive(true);
+        let base = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        if self.concurrency == 0 {
+            return Err(ConfigError::InvalidSetting {
+                name: "concurrency",
+                reason: "at least one request must be allowed at a time".into(),
+            });
+        }
+        if self.timeout.is_zero() {
+            return Err(ConfigError::InvalidSetting {
+                name: "timeout",
+                reason: "must be longer than zero".into(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("driftql/", env!("CARGO_PKG_VERSION")))
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(ConfigError::Http)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                token,
+                auth,
+                retry: self.retry,
+                limiter: Semaphore::new(self.concurrency),
+                concurrency: self.concurrency,
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+/// Parses and checks a base URL: `https`, or `http` to a loopback host; no credentials, query
+/// or fragment. The path gets a trailing `/` so endpoint paths join below it.
+fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
+    let invalid = |reason: String| ConfigError::InvalidBaseUrl { reason };
+    let text = text.trim();
+    let mut url = Url::parse(text).map_err(|e| {
+        // A URL with credentials is not echoed.
+        if text.contains('@') {
+            invalid(e.to_string())
+        } else {
+            invalid(format!("`{text}`: {e}"))
+        }
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials in the URL are not allowed (the token goes in a header)".into(),
+        ));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| invalid(format!("`{url}` has no host")))?
+        .to_owned();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => return Err(ConfigError::InsecureBaseUrl { host }),
+        other => return Err(invalid(format!("`{other}:` is not http(s)"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(format!(
+            "`{url}` has a query or a fragment; give only the scheme, host, port and path"
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Whether a URL host is a loopback address or `localhost`.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => a.is_loopback(),
+        Ok(IpAddr::V6(a)) => {
+            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => {
+            let name = bare.strip_suffix('.').unwrap_or(bare);
+            name.eq_ignore_ascii_case("localhost")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for yes in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_loopback(yes), "{yes}");
+        }
+        for no in [
+            "10.0.0.1",
+            "[::2]",
+            "localhost.example",
+            "example.com",
+            "0.0.0.0",
+            "128.0.0.1",
+        ] {
+            assert!(!is_loopback(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn base_urls() {
+        let ok = |s: &str| parse_base_url(s).unwrap().to_string();
+        assert_eq!(ok("https://api.driftnet.io"), "https://api.driftnet.io/");
+        assert_eq!(
+            ok("http://127.0.0.1:8080/prefix"),
+            "http://127.0.0.1:8080/prefix/"
+        );
+        assert_eq!(ok("http://[::1]:1/"), "http://[::1]:1/");
+        assert!(matches!(
+            parse_base_url("http://api.driftnet.io"),
+            Err(ConfigError::InsecureBaseUrl { .. })
+        ));
+        assert!(matches!(
+            parse_base_url("http://10.1.2.3:80"),
+            Err(ConfigError::InsecureBaseUrl { .. })
+        ));
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "https://u:secret@x.io",
+            "https://x.io/?a=1",
+            "https://x.io/#f",
+        ] {
+            let e = parse_base_url(bad).unwrap_err();
+            assert!(matches!(e, ConfigError::InvalidBaseUrl { .. }), "{bad}");
+            assert!(!e.to_string().contains("secret"));
+        }
+    }
+
+    #[test]
+    fn server_messages() {
+        assert_eq!(
+            server_message(400, br#"{"error": "bad expression"}"#),
+            "bad expression"
+        );
+        assert_eq!(
+            server_message(400, br#"{"error": {"message": "nested"}}"#),
+            "nested"
+        );
+        assert_eq!(
+            server_message(502, b"  <html>gateway</html>\n"),
+            "<html>gateway</html>"
+        );
+        assert_eq!(server_message(503, b""), "Service Unavailable");
+        assert_eq!(server_message(524, b""), "no message");
+    }
+
+    #[test]
+    fn snippets_are_bounded_and_valid_text() {
+        let body = "é".repeat(300);
+        let s = snippet(body.as_bytes(), 200);
+        assert_eq!(s.chars().count(), 201);
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(b"\xff\xfeok", 10), "\u{fffd}\u{fffd}ok");
+    }
+}
