@@ -1124,6 +1124,7 @@ mod tests {
 
     #[test]
     fn the_depth_bound_skips_short_inputs_only() {
+        let check_depth = |s: &str| super::check_depth(s, nesting_bound(s));
         assert!(check_depth(&"(".repeat(MAX_DEPTH)).is_ok());
         let err = check_depth(&"(".repeat(MAX_DEPTH + 1)).unwrap_err();
         assert_eq!(err.kind(), SyntaxErrorKind::TooDeep);
