@@ -219,36 +219,40 @@ pub(crate) fn parse_expr(input: &str) -> Result<Expr, ParseError> {
 
 /// Builds the tree of an `or_expr`.
 ///
-/// The walk keeps its own stack of open groups instead of recursing, so the Rust stack it uses
-/// does not grow with the nesting of the input. An `and_expr`'s children are its operands, each
-/// a `term` or a parenthesised `or_expr`, with the `not_kw`s that negate it just before it.
+/// An `or_expr`'s children are its operands — each a `term` or a parenthesised `or_expr`, with
+/// the `not_kw`s that negate it just before it — and an `or_kw` between one `and` chain and the
+/// next: operands are gathered into the current `and` chain, and an `or` (or the end) closes it
+/// as one operand of the `or` group, which gives `and` its precedence over `or`. The walk keeps
+/// its own stack of open groups instead of recursing, so the Rust stack it uses does not grow
+/// with the nesting of the input.
 fn build_or(src: &str, pair: Pair<'_, Rule>) -> Expr {
-    /// An `or_expr` or `and_expr` whose operands are being built.
+    /// An `or_expr` whose operands are being built.
     struct Open<'i> {
-        kind: GroupKind,
-        /// The operands built so far, flattened.
-        operands: Vec<Expr>,
+        /// The `or` operands finished so far, flattened.
+        ors: Vec<Expr>,
+        /// The operands of the `and` chain being read, flattened.
+        ands: Vec<Expr>,
+        /// Where the `not`s before the operand being read start.
+        nots: Vec<usize>,
         /// The children still to read.
         rest: Pairs<'i, Rule>,
-        /// Where the `not`s before the operand being built start.
-        nots: Vec<usize>,
-        /// Where the group's text ends (before any closing parenthesis).
+        /// Where the group's text ends (before its closing parenthesis).
         end: usize,
     }
 
     impl<'i> Open<'i> {
-        fn new(kind: GroupKind, pair: Pair<'i, Rule>) -> Self {
+        fn new(pair: Pair<'i, Rule>) -> Self {
             let end = pair.as_span().end();
             Open {
-                kind,
-                operands: Vec::new(),
-                rest: pair.into_inner(),
+                ors: Vec::new(),
+                ands: Vec::new(),
                 nots: Vec::new(),
+                rest: pair.into_inner(),
                 end,
             }
         }
 
-        /// Adds a finished operand that ends at `end`, under the `not`s read before it.
+        /// Adds an operand that ends at `end` to the `and` chain, under the `not`s before it.
         fn push(&mut self, mut e: Expr, end: usize) {
             for start in self.nots.drain(..).rev() {
                 e = Expr::Not {
@@ -256,44 +260,48 @@ fn build_or(src: &str, pair: Pair<'_, Rule>) -> Expr {
                     span: Span::new(start, end),
                 };
             }
-            match (self.kind, e) {
-                (GroupKind::And, Expr::And(g)) | (GroupKind::Or, Expr::Or(g)) => {
-                    self.operands.extend(g.into_operands())
-                }
-                (_, e) => self.operands.push(e),
+            match e {
+                Expr::And(g) => self.ands.extend(g.into_operands()),
+                e => self.ands.push(e),
+            }
+        }
+
+        /// Ends the `and` chain: it becomes one operand of the `or`.
+        fn end_chain(&mut self) {
+            let chain = std::mem::take(&mut self.ands);
+            match Expr::from_flat(GroupKind::And, chain).expect("an operand") {
+                Expr::Or(g) => self.ors.extend(g.into_operands()),
+                e => self.ors.push(e),
             }
         }
     }
 
-    let mut open = vec![Open::new(GroupKind::Or, pair)];
+    let mut open = vec![Open::new(pair)];
     loop {
         let top = open.last_mut().expect("an open group");
         match top.rest.next() {
             Some(p) => match p.as_rule() {
-                Rule::and_expr => open.push(Open::new(GroupKind::And, p)),
-                Rule::or_expr => open.push(Open::new(GroupKind::Or, p)),
-                Rule::not_kw => top.nots.push(p.as_span().start()),
                 Rule::term => {
                     let term = build_term(p);
                     let end = term.span().end;
                     top.push(Expr::Term(term), end);
                 }
+                Rule::not_kw => top.nots.push(p.as_span().start()),
+                Rule::or_kw => top.end_chain(),
+                Rule::or_expr => open.push(Open::new(p)),
                 r => unreachable!("unexpected {r:?} in an expression"),
             },
             None => {
-                let done = open.pop().expect("an open group");
-                let expr = Expr::from_flat(done.kind, done.operands).expect("an operand");
+                let mut done = open.pop().expect("an open group");
+                done.end_chain();
+                let expr = Expr::from_flat(GroupKind::Or, done.ors).expect("an operand");
                 let Some(parent) = open.last_mut() else {
                     return expr;
                 };
-                // An `or_expr` inside an `and_expr` was parenthesised: its operand ends at `)`.
-                let end = if done.kind == GroupKind::Or {
-                    src[done.end..]
-                        .find(')')
-                        .map_or(done.end, |i| done.end + i + 1)
-                } else {
-                    done.end
-                };
+                // A nested `or_expr` was parenthesised: as an operand, it ends at its `)`.
+                let end = src[done.end..]
+                    .find(')')
+                    .map_or(done.end, |i| done.end + i + 1);
                 parent.push(expr, end);
             }
         }
