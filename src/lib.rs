@@ -35,7 +35,9 @@
 //! ## Features
 //!
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
-//! - `cli` (default) — the `driftql` binary.
+//! - `server` (default) — [`server`]: a local Driftnet-compatible API server over an in-memory
+//!   dataset (axum, tokio).
+//! - `cli` (default) — the `driftql` binary (with `serve`, so it enables `server`).
 //!
 //! With `--no-default-features` only pest, serde, thiserror, ipnet, strsim and time are pulled in.
 
@@ -49,6 +51,8 @@ mod print;
 mod query;
 pub mod report;
 pub mod request;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod types;
 mod validate;
 

@@ -3,6 +3,7 @@
 mod check;
 mod compile;
 mod input;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ enum Command {
     /// Validate an expression: findings with their codes, help and fixes, then the canonical
     /// form. Exit status 0: no errors; 1: validation errors; 2: syntax error.
     Check(check::CheckArgs),
+    /// Run a local Driftnet-compatible API server over an NDJSON dataset or a built-in sample.
+    Serve(serve::ServeArgs),
 }
 
 /// Exit status: the command worked.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),
         Command::Check(args) => check::check(args),
+        Command::Serve(args) => serve::serve(args),
     };
     ExitCode::from(code)
 }
