@@ -17,7 +17,9 @@
 //! - `product-tag` (e.g. `openssh`, `nginx`, `hikvision-ip-camera`) and `product-info`
 //!   (e.g. `OpenSSH 8.9p1`);
 //! - for web services: `http-header` items with the header name as context (`Server`,
-//!   `Content-Type`, `X-Powered-By`, `Set-Cookie`), a `title`, `url` items;
+//!   `Content-Type`, `X-Powered-By`, `Set-Cookie`), a `title`, `url` items (the page's own
+//!   address, and for some pages a script or style loaded from another host, such as
+//!   `https://code.jquery.com/jquery-3.6.0.min.js`, whose host is in no `host` item);
 //! - for TLS services: `subject` and `issuer` of the certificate, `host` items with the context
 //!   `cert-dns-name` and sometimes an `ip` item with the context `cert-ip-address`;
 //! - for hosts scanned by name (about a third of the web, mail and FTP hosts): a `host` item with
@@ -981,6 +983,21 @@ fn web(host: &Host, era: u64, rng: &mut Rng, items: &mut Vec<Item>) {
             "",
             format!("{proto}://{authority}{port}/wp-login.php"),
         ));
+    }
+    if rng.chance(25) {
+        // A script or style the page loads from elsewhere.
+        let external = match rng.below(5) {
+            0 => format!(
+                "https://www.googletagmanager.com/gtag/js?id=G-{:08X}",
+                rng.next() as u32
+            ),
+            1 => "https://cdn.jsdelivr.net/npm/bootstrap@5.3.0/dist/js/bootstrap.bundle.min.js"
+                .to_owned(),
+            2 => "https://fonts.googleapis.com/css?family=Roboto:300,400,500".to_owned(),
+            3 => "https://code.jquery.com/jquery-3.6.0.min.js".to_owned(),
+            _ => "https://login.microsoftonline.com/common/oauth2/authorize".to_owned(),
+        };
+        items.push(Item::new("url", "", external));
     }
     if tls {
         certificate(host, rng, items);
