@@ -62,11 +62,13 @@
 //!
 //! With `summarize=TYPE` the answer is a summary of the matching reports (all of them; neither
 //! `page` nor the 100-page cap applies), always 200, with empty `values` when nothing matches.
-//! What is counted is described in detail on the summary module; in short: each distinct value
-//! of an item of that type counts once per report, `summary_context` (repeatable) keeps only
-//! items of those contexts, `summary_nocontext` (repeatable) drops items of those contexts,
+//! What is counted: each distinct value of an item of that type (types compared ASCII
+//! case-insensitively, values exactly) counts once per report, so a count is a number of
+//! reports; `summary_context` (repeatable) keeps only items of those contexts,
+//! `summary_nocontext` (repeatable) drops items of those contexts (contexts compared exactly);
 //! `summarize=protocol` and `summarize=http-header-name` count the contexts of `server-banner`
-//! and `http-header` items, values are sorted by count (highest first) then by value, the first
+//! and `http-header` items, as those terms select them. Values are sorted by count (highest
+//! first) then by value (byte order), written as a JSON object in that order; the first
 //! `summary_limit` (default 100; 1 to 10,000, or to 1,000,000 with
 //! [`ServerOptions::enterprise`]) are returned and the counts of the rest are summed into
 //! `other`. `summary_cardinality=true` adds the number of distinct values (on every plan).
@@ -76,7 +78,8 @@
 //! - The query string is decoded as a form (`+` is a space, `%XX` a byte); a name or value that
 //!   is not UTF-8 once decoded is a 400 (`invalid-encoding`).
 //! - An **empty** value counts as absent (`expression=&ip=8.8.8.8` searches by `ip`).
-//! - **Unknown** parameters are ignored, as the real service may add some.
+//! - **Unknown** parameters are ignored, as the real service may add some. Names are
+//!   case-sensitive (`Page` is an unknown parameter).
 //! - Every parameter except `summary_context` and `summary_nocontext` may be given **once**; a
 //!   repeated one is a 400 (`repeated-parameter`).
 //! - Booleans (`indirect`, `most_recent`, `host_in_url`, `summary_cardinality`) are `true` or
