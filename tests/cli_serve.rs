@@ -138,7 +138,7 @@ fn serve_an_ndjson_file_reporting_bad_lines() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("skipped 2 bad lines, loaded 2 reports"),
+        stderr.contains("skipped 2 bad line(s), loaded 2 report(s)"),
         "{stderr}"
     );
     std::fs::remove_file(path).ok();

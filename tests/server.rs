@@ -1315,3 +1315,39 @@ fn the_sample_is_deterministic_and_realistic() {
         assert!(*n > 0, "{q} finds nothing");
     }
 }
+
+#[test]
+fn ndjson_loading_reports_bad_lines_by_number() {
+    let data = concat!(
+        "\u{feff}{\"date\":\"2024-01-01\",\"id\":\"a\",\"items\":[]}\n",
+        "{\"date\":1}\n",
+        "   \n",
+        "{\"date\":\"2024-01-02\",\"id\":\"b\",\"items\":[]\n",
+        "[1, 2]\n",
+        "{\"date\":\"2024-02-30\",\"id\":\"c\"}\n",
+        "{\"date\":\"2024-01-03\",\"id\":\"d\",\"unknown\":true}",
+    );
+    let mut bytes = data.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\n{\"date\":\"2024-01-04\",\"id\":\"\xff\"}\n");
+    let loaded = Dataset::from_ndjson(&bytes[..]).unwrap();
+    let lines: Vec<usize> = loaded.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [2, 4, 5, 6, 8]);
+    assert!(
+        loaded.errors[0].message.contains("column"),
+        "{}",
+        loaded.errors[0]
+    );
+    assert!(
+        loaded.errors[1].message.contains("ends before"),
+        "{}",
+        loaded.errors[1]
+    );
+    assert!(loaded.errors[3].message.contains("2024-02-30"));
+    assert_eq!(ids(loaded.dataset.reports()), ["d", "a"]);
+    let bad = Dataset::new(vec![Report {
+        date: "yesterday".into(),
+        ..Report::default()
+    }])
+    .unwrap_err();
+    assert_eq!(bad.line, 1);
+}

@@ -88,7 +88,8 @@ impl Dataset {
         Ok(Dataset::from_entries(entries))
     }
 
-    /// Reads reports written one JSON object a line (NDJSON). Blank lines are skipped; a line
+    /// Reads reports written one JSON object a line (NDJSON), with or without a UTF-8 byte order
+    /// mark at the start. Blank lines are skipped; a line
     /// that is not valid UTF-8, not a report object, or whose `date` is not a `YYYY-MM-DD`
     /// calendar date is left out and reported in [`Loaded::errors`] with its line number.
     /// Only a failure to read is an error.
@@ -106,8 +107,12 @@ impl Dataset {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let parsed = serde_json::from_slice::<Report>(&buf)
-                .map_err(|e| e.to_string())
+            let text = match (line, buf.strip_prefix(b"\xEF\xBB\xBF")) {
+                (1, Some(rest)) => rest,
+                _ => &buf[..],
+            };
+            let parsed = serde_json::from_slice::<Report>(text)
+                .map_err(|e| json_error(&e))
                 .and_then(Entry::new);
             match parsed {
                 Ok(entry) => entries.push(entry),
@@ -174,6 +179,19 @@ impl Dataset {
     }
 }
 
+/// serde_json's message, with the column but without its line (always 1 here).
+fn json_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let bare = message
+        .rfind(" at line ")
+        .map_or(&message[..], |at| &message[..at]);
+    if e.is_eof() {
+        format!("{bare}: the line ends before the report does")
+    } else {
+        format!("{bare} (column {})", e.column())
+    }
+}
+
 impl Entry {
     fn new(report: Report) -> Result<Entry, String> {
         let date = Date::parse_param("date", &report.date).map_err(|_| {
@@ -197,15 +215,16 @@ impl Entry {
 }
 
 impl Service {
-    /// The scanned address (the first `ip` item in the empty context that is an address) and
-    /// the scanned port (the first `port-tcp` or `port-udp` item in the empty context that is a
-    /// port number); `None` when either is missing.
+    /// The scanned address (the first `ip` item in the empty context that is an address, as the
+    /// evaluator reads addresses) and the scanned port (the first `port-tcp` or `port-udp` item
+    /// in the empty context that is a port number: ASCII digits, at most 65535, leading zeros
+    /// allowed); `None` when either is missing.
     fn of(report: &Report) -> Option<Service> {
         let ip = report
             .items
             .iter()
             .filter(|i| i.ty.eq_ignore_ascii_case("ip") && i.context.is_empty())
-            .find_map(|i| i.value.trim().parse::<IpAddr>().ok())?;
+            .find_map(|i| i.value.parse::<IpAddr>().ok())?;
         let port = report
             .items
             .iter()
@@ -218,7 +237,10 @@ impl Service {
                 } else {
                     return None;
                 };
-                let port = i.value.trim().parse::<u16>().ok()?;
+                if !i.value.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let port = i.value.parse::<u16>().ok()?;
                 Some((port, udp))
             })?;
         Some(Service {

@@ -64,10 +64,11 @@ pub fn serve(args: ServeArgs) -> u8 {
     let result = runtime.block_on(async move {
         let server = Server::bind(args.addr, dataset, options).await?;
         let addr = server.local_addr()?;
+        let noun = if reports == 1 { "report" } else { "reports" };
         let mut out = io::stdout().lock();
         writeln!(
             out,
-            "driftql: serving {reports} reports on http://{addr} (Ctrl-C to stop)"
+            "driftql: serving {reports} {noun} on http://{addr} (Ctrl-C to stop)"
         )?;
         out.flush()?;
         drop(out);
@@ -108,7 +109,7 @@ fn load(args: &ServeArgs) -> Result<Dataset, u8> {
     }
     if !loaded.errors.is_empty() {
         eprintln!(
-            "driftql: {shown}: skipped {} bad lines, loaded {} reports",
+            "driftql: {shown}: skipped {} bad line(s), loaded {} report(s)",
             loaded.errors.len(),
             loaded.dataset.len()
         );
