@@ -40,7 +40,9 @@
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
 //! - `client` (default) — [`client`]: the async HTTP client for the Driftnet API (reqwest with
 //!   rustls, tokio), with typed requests, responses, errors, retries and paging streams.
-//! - `cli` (default) — the `driftql` binary (includes `client`).
+//! - `server` (default) — [`server`]: a local Driftnet-compatible API server over an in-memory
+//!   dataset (axum, tokio).
+//! - `cli` (default) — the `driftql` binary (includes `client` and `server`).
 //!
 //! With `--no-default-features` only pest, serde, thiserror, ipnet, strsim and time are pulled in.
 
@@ -59,6 +61,8 @@ mod print;
 mod query;
 pub mod report;
 pub mod request;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod types;
 mod validate;
 

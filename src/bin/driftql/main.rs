@@ -6,6 +6,7 @@ mod check;
 mod compile;
 mod input;
 mod search;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ enum Command {
     Prioritize(account::PrioritizeArgs),
     /// Show the token's quota and usage.
     Quota(account::QuotaArgs),
+    /// Run a local Driftnet-compatible API server over an NDJSON dataset or a built-in sample.
+    Serve(serve::ServeArgs),
 }
 
 /// Exit status: the command worked.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Summarize(args) => search::summarize(args),
         Command::Prioritize(args) => account::prioritize(args),
         Command::Quota(args) => account::quota(args),
+        Command::Serve(args) => serve::serve(args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,252 @@
+//! The reports a server searches: loaded once, sorted newest first, shared read-only.
+
+use std::io::{self, BufRead};
+use std::net::IpAddr;
+
+use crate::report::Report;
+use crate::request::Date;
+
+/// A set of reports held in memory, sorted newest first (by date, then by id), with what the
+/// searches need worked out once: each report's date, its `{ip, port}` pair and whether it is
+/// domain-centred.
+///
+/// ```
+/// use driftql::server::Dataset;
+/// let data = "{\"date\":\"2024-01-02\",\"id\":\"b\",\"items\":[]}\n\
+///             not json\n\
+///             {\"date\":\"2024-03-04\",\"id\":\"a\",\"items\":[]}\n";
+/// let loaded = Dataset::from_ndjson(data.as_bytes()).unwrap();
+/// assert_eq!(loaded.errors.len(), 1);
+/// assert_eq!(loaded.errors[0].line, 2);
+/// let ids: Vec<_> = loaded.dataset.reports().map(|r| r.id.as_str()).collect();
+/// assert_eq!(ids, ["a", "b"]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    entries: Vec<Entry>,
+}
+
+/// One report and what was worked out about it at load time.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) report: Report,
+    pub(crate) date: Date,
+    pub(crate) service: Option<Service>,
+    pub(crate) domain: bool,
+}
+
+/// The `{ip, port}` pair a report is about, for `most_recent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Service {
+    ip: IpAddr,
+    port: u16,
+    udp: bool,
+}
+
+/// A report that could not be used, with where it was.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct BadReport {
+    /// The 1-based line of the input (for [`Dataset::new`], the 1-based position in the list).
+    pub line: usize,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// The outcome of [`Dataset::from_ndjson`]: the reports that loaded, and the lines that did not.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The valid reports.
+    pub dataset: Dataset,
+    /// Every line that was not a valid report, in input order.
+    pub errors: Vec<BadReport>,
+}
+
+/// Why a dataset could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// Reading the input failed.
+    #[error("reading the data failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl Dataset {
+    /// A dataset of `reports`; fails on the first report whose date is not a `YYYY-MM-DD`
+    /// calendar date.
+    pub fn new(reports: Vec<Report>) -> Result<Dataset, BadReport> {
+        let entries = reports
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Entry::new(r).map_err(|message| BadReport {
+                    line: i + 1,
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Dataset::from_entries(entries))
+    }
+
+    /// Reads reports written one JSON object a line (NDJSON), with or without a UTF-8 byte order
+    /// mark at the start. Blank lines are skipped; a line
+    /// that is not valid UTF-8, not a report object, or whose `date` is not a `YYYY-MM-DD`
+    /// calendar date is left out and reported in [`Loaded::errors`] with its line number.
+    /// Only a failure to read is an error.
+    pub fn from_ndjson(mut reader: impl BufRead) -> Result<Loaded, LoadError> {
+        let mut entries = Vec::new();
+        let mut errors = Vec::new();
+        let mut buf = Vec::new();
+        let mut line = 0;
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            line += 1;
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let text = match (line, buf.strip_prefix(b"\xEF\xBB\xBF")) {
+                (1, Some(rest)) => rest,
+                _ => &buf[..],
+            };
+            let parsed = serde_json::from_slice::<Report>(text)
+                .map_err(|e| json_error(&e))
+                .and_then(Entry::new);
+            match parsed {
+                Ok(entry) => entries.push(entry),
+                Err(message) => errors.push(BadReport { line, message }),
+            }
+        }
+        Ok(Loaded {
+            dataset: Dataset::from_entries(entries),
+            errors,
+        })
+    }
+
+    /// The built-in sample of `n` synthetic reports ([`sample`](super::sample::sample)).
+    pub fn sample(n: usize) -> Dataset {
+        // The generator writes real dates only.
+        let entries = super::sample::sample(n)
+            .into_iter()
+            .filter_map(|r| Entry::new(r).ok())
+            .collect();
+        Dataset::from_entries(entries)
+    }
+
+    fn from_entries(mut entries: Vec<Entry>) -> Dataset {
+        entries.sort_by(|a, b| {
+            b.date
+                .cmp(&a.date)
+                .then_with(|| a.report.id.cmp(&b.report.id))
+        });
+        Dataset { entries }
+    }
+
+    /// The number of reports.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no reports.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The reports, newest first (date descending, then id ascending).
+    pub fn reports(&self) -> impl ExactSizeIterator<Item = &Report> + '_ {
+        self.entries.iter().map(|e| &e.report)
+    }
+
+    /// The reports `/v1/scan/domains` searches: those with a `host` item in the empty context
+    /// (reports of a host scanned by its name), newest first.
+    pub fn domain_reports(&self) -> impl Iterator<Item = &Report> + '_ {
+        self.entries.iter().filter(|e| e.domain).map(|e| &e.report)
+    }
+
+    /// The entries dated from `from` to `to` (inclusive): a slice, since they are sorted.
+    pub(crate) fn window(&self, from: Option<Date>, to: Option<Date>) -> &[Entry] {
+        let start = match to {
+            Some(to) => self.entries.partition_point(|e| e.date > to),
+            None => 0,
+        };
+        let end = match from {
+            Some(from) => self.entries.partition_point(|e| e.date >= from),
+            None => self.entries.len(),
+        };
+        self.entries.get(start..end.max(start)).unwrap_or_default()
+    }
+}
+
+/// serde_json's message, with the column but without its line (always 1 here).
+fn json_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let bare = message
+        .rfind(" at line ")
+        .map_or(&message[..], |at| &message[..at]);
+    if e.is_eof() {
+        format!("{bare}: the line ends before the report does")
+    } else {
+        format!("{bare} (column {})", e.column())
+    }
+}
+
+impl Entry {
+    fn new(report: Report) -> Result<Entry, String> {
+        let date = Date::parse_param("date", &report.date).map_err(|_| {
+            format!(
+                "`date` must be a calendar date written YYYY-MM-DD, not {:?}",
+                report.date
+            )
+        })?;
+        let service = Service::of(&report);
+        let domain = report
+            .items
+            .iter()
+            .any(|i| i.ty.eq_ignore_ascii_case("host") && i.context.is_empty());
+        Ok(Entry {
+            report,
+            date,
+            service,
+            domain,
+        })
+    }
+}
+
+impl Service {
+    /// The scanned address (the first `ip` item in the empty context that is an address, as the
+    /// evaluator reads addresses) and the scanned port (the first `port-tcp` or `port-udp` item
+    /// in the empty context that is a port number: ASCII digits, at most 65535, leading zeros
+    /// allowed); `None` when either is missing.
+    fn of(report: &Report) -> Option<Service> {
+        let ip = report
+            .items
+            .iter()
+            .filter(|i| i.ty.eq_ignore_ascii_case("ip") && i.context.is_empty())
+            .find_map(|i| i.value.parse::<IpAddr>().ok())?;
+        let port = report
+            .items
+            .iter()
+            .filter(|i| i.context.is_empty())
+            .find_map(|i| {
+                let udp = if i.ty.eq_ignore_ascii_case("port-udp") {
+                    true
+                } else if i.ty.eq_ignore_ascii_case("port-tcp") {
+                    false
+                } else {
+                    return None;
+                };
+                if !i.value.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let port = i.value.parse::<u16>().ok()?;
+                Some((port, udp))
+            })?;
+        Some(Service {
+            ip: ip.to_canonical(),
+            port: port.0,
+            udp: port.1,
+        })
+    }
+}

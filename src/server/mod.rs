@@ -1,0 +1,644 @@
+//! A local Driftnet-compatible API server over an in-memory dataset (feature `server`).
+//!
+//! It answers the endpoints of API.md over a [`Dataset`] loaded from NDJSON
+//! ([`Dataset::from_ndjson`]) or generated ([`Dataset::sample`]), with the expression semantics
+//! of the evaluator ([`crate::eval`]). It is what `driftql serve` runs; tests and demos use it
+//! as a stand-in for the real service.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use driftql::server::{Dataset, ServerOptions};
+//!
+//! let server = driftql::server::start(
+//!     "127.0.0.1:0".parse().unwrap(),
+//!     Arc::new(Dataset::sample(2000)),
+//!     ServerOptions::default(),
+//! )
+//! .unwrap();
+//! println!("searching {} at {}", 2000, server.url());
+//! // ... send requests ...
+//! server.stop();
+//! ```
+//!
+//! # Endpoints
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /v1/scan/protocols?...` | a results page, a summary, or 204 |
+//! | `GET /v1/scan/domains?...` | the same, over the domain-centred reports only |
+//! | `GET /v1/scan/protocols/prioritize?ip=IP&port=PORT` | `{"ip": IP, "port": PORT, "queued": true}` |
+//! | `GET /v1/admin/user` | the quota: `api_limit`, `api_usage`, `priority_limit`, `priority_usage`, `lifetime_usage`, `reset`, `next_reset`, `ws_limit`, `ws_usage` |
+//!
+//! Any other path is a 404 and any other method a 405. With [`ServerOptions::token`] set, every
+//! request needs `Authorization: Bearer TOKEN` (the scheme in any case), or gets a 401 with
+//! `WWW-Authenticate: Bearer`; tokens are compared in constant time.
+//!
+//! # Searching
+//!
+//! A report is a result when it meets every condition given:
+//!
+//! - `expression` matches it ([`crate::eval`], with `slop` and `host_in_url`);
+//! - `ip`: an `ip` item in the **empty** context (the scanned address) lies in the address or
+//!   block; with `indirect=true`, an `ip` item in **any** context does (so a certificate's
+//!   `cert-ip-address` counts). `indirect` without `ip` changes nothing;
+//! - `filter` (one term) matches it, as an expression would;
+//! - its date lies from `from` to `to`, both inclusive;
+//! - `/v1/scan/domains` only: it has a `host` item in the empty context, i.e. a host that was
+//!   scanned by its name (the collection of domain-centred reports);
+//! - with `most_recent=true`: it is the newest of the reports that meet the conditions above for
+//!   its `{ip, port}` pair. The pair is the first `ip` item in the empty context that is an
+//!   address (IPv4-mapped IPv6 addresses count as IPv4) and the first `port-tcp` or `port-udp`
+//!   item in the empty context that is a port number; TCP and UDP ports are different pairs.
+//!   A report without such a pair is never left out by `most_recent`.
+//!
+//! Results are ordered newest first: by date descending, then by `id` ascending (byte order),
+//! then in load order. A page holds 100 results; `page` counts from 0; `result_count` is the
+//! number of matching reports, all of them, while `pages` is capped at 100 (10,000 results).
+//! When nothing matches, or `page` is at or past the last page, the answer is
+//! **204 No Content** with an empty body. A `page` of 100 or more is refused with a **400**
+//! (`page-limit`): no search returns it, whatever matches.
+//!
+//! # Summaries
+//!
+//! With `summarize=TYPE` the answer is a summary of the matching reports (all of them; neither
+//! `page` nor the 100-page cap applies), always 200, with empty `values` when nothing matches.
+//! What is counted: each distinct value of an item of that type (types compared ASCII
+//! case-insensitively, values exactly) counts once per report, so a count is a number of
+//! reports; `summary_context` (repeatable) keeps only items of those contexts,
+//! `summary_nocontext` (repeatable) drops items of those contexts (contexts compared exactly);
+//! `summarize=protocol` and `summarize=http-header-name` count the contexts of `server-banner`
+//! and `http-header` items, as those terms select them. Values are sorted by count (highest
+//! first) then by value (byte order), written as a JSON object in that order; the first
+//! `summary_limit` (default 100; 1 to 10,000, or to 1,000,000 with
+//! [`ServerOptions::enterprise`]) are returned and the counts of the rest are summed into
+//! `other`. `summary_cardinality=true` adds the number of distinct values (on every plan).
+//!
+//! # Parameters
+//!
+//! - The query string is decoded as a form (`+` is a space, `%XX` a byte); a name or value that
+//!   is not UTF-8 once decoded is a 400 (`invalid-encoding`).
+//! - An **empty** value counts as absent (`expression=&ip=8.8.8.8` searches by `ip`).
+//! - **Unknown** parameters are ignored, as the real service may add some. Names are
+//!   case-sensitive (`Page` is an unknown parameter).
+//! - Every parameter except `summary_context` and `summary_nocontext` may be given **once**; a
+//!   repeated one is a 400 (`repeated-parameter`).
+//! - Booleans (`indirect`, `most_recent`, `host_in_url`, `summary_cardinality`) are `true` or
+//!   `false` in any case, or `1` or `0`; anything else is a 400 (`invalid-bool`).
+//! - `summarize` must be a type name (`[A-Za-z0-9_.-]+`; `invalid-summarize`); an unknown type
+//!   just has no values.
+//! - A search needs an `expression` or an `ip` (`nothing-to-search`).
+//! - An expression with a syntax error or a validation **error** is refused; warnings alone do
+//!   not stop a search. `filter`, `from`, `to`, `slop`, `page`, `summary_limit` and `ip` are
+//!   checked by [`crate::request`]; `from` after `to` is `date-order`.
+//!
+//! # Errors
+//!
+//! Every error answer has the JSON body `{"error": MESSAGE, "code": CODE, "diagnostics": [...]}`.
+//! A 400 lists **every** problem of the request at once: each diagnostic is a
+//! [`Diagnostic`](crate::Diagnostic) (`severity`, `code`, `message`, `span`, `line`, `column`,
+//! `help`, `fix`) with a `param` naming the parameter; spans are byte offsets into that
+//! parameter's decoded value (a syntax or validation finding points into the expression or the
+//! filter; other errors cover the whole value). `code` is the first error's code.
+//! Other statuses: 401 `unauthorized`, 403 `quota-exceeded`, 404 `not-found`, 429
+//! `too-many-requests` (with `Retry-After: 1`), 500 `internal` (a search that failed; it never
+//! should). No input makes the server panic.
+//!
+//! # Quota
+//!
+//! - `api_usage` counts the search quota used: each results page (200 or 204) costs 1, each
+//!   summary 1 per 10,000 values returned (at least 1). Requests refused with 4xx cost nothing.
+//!   `lifetime_usage` equals it (the server never resets). When `api_usage` reaches
+//!   [`ServerOptions::api_limit`], searches get 403.
+//! - `priority_usage` counts the prioritize requests accepted; at
+//!   [`ServerOptions::priority_limit`] they get 403. The requests are kept in memory, in order.
+//! - `reset` and `next_reset` are the first days of the current and the next month (UTC);
+//!   `ws_limit` and `ws_usage` are 0.
+//! - With [`ServerOptions::max_concurrent`] set, a search beyond that many running at once gets
+//!   429 (the real service allows 5 per token); by default there is no cap.
+//!
+//! # Performance
+//!
+//! The dataset is held in memory behind an [`Arc`], sorted newest first once at load, so a
+//! date window is found by binary search and paging is one scan; the expression, `ip` and
+//! `filter` are compiled into one [`Matcher`](crate::Matcher) per request. Searches run on
+//! tokio's blocking pool, concurrently.
+
+mod dataset;
+mod params;
+pub mod sample;
+mod search;
+mod summary;
+pub mod wire;
+
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+pub use dataset::{BadReport, Dataset, LoadError, Loaded};
+pub use search::{Endpoint, MAX_PAGES, PAGE_SIZE, SearchOutcome, SearchRequest, SummaryRequest};
+pub use wire::{ApiError, ParamDiagnostic, Prioritized, ResultsPage, Summary, UserQuota};
+
+use params::Params;
+
+/// How a server behaves: authentication, plan and quotas.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// When set, every request needs `Authorization: Bearer` with this token.
+    pub token: Option<String>,
+    /// Whether the token has an enterprise plan: `summary_limit` up to 1,000,000 instead of
+    /// 10,000.
+    pub enterprise: bool,
+    /// The search quota (`api_limit`). Default 100,000.
+    pub api_limit: u64,
+    /// The prioritize quota (`priority_limit`). Default 1,000.
+    pub priority_limit: u64,
+    /// The most searches running at once before 429; `None` (the default) for no cap.
+    pub max_concurrent: Option<usize>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            token: None,
+            enterprise: false,
+            api_limit: 100_000,
+            priority_limit: 1_000,
+            max_concurrent: None,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// These options with a token required.
+    #[must_use]
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// These options with the enterprise plan on or off.
+    #[must_use]
+    pub fn with_enterprise(mut self, enterprise: bool) -> Self {
+        self.enterprise = enterprise;
+        self
+    }
+
+    /// These options with the search quota set.
+    #[must_use]
+    pub fn with_api_limit(mut self, limit: u64) -> Self {
+        self.api_limit = limit;
+        self
+    }
+
+    /// These options with the prioritize quota set.
+    #[must_use]
+    pub fn with_priority_limit(mut self, limit: u64) -> Self {
+        self.priority_limit = limit;
+        self
+    }
+
+    /// These options with a cap on concurrent searches.
+    #[must_use]
+    pub fn with_max_concurrent(mut self, max: Option<usize>) -> Self {
+        self.max_concurrent = max;
+        self
+    }
+}
+
+/// What the handlers share.
+struct AppState {
+    dataset: Arc<Dataset>,
+    options: ServerOptions,
+    api_usage: AtomicU64,
+    priority_usage: AtomicU64,
+    in_flight: AtomicUsize,
+    prioritized: Mutex<Vec<(IpAddr, u16)>>,
+    reset: String,
+    next_reset: String,
+}
+
+type Shared = Arc<AppState>;
+
+/// The API as an axum [`Router`], to serve or to nest in another application.
+pub fn router(dataset: Arc<Dataset>, options: ServerOptions) -> Router {
+    let (reset, next_reset) = quota_period();
+    let state = Arc::new(AppState {
+        dataset,
+        options,
+        api_usage: AtomicU64::new(0),
+        priority_usage: AtomicU64::new(0),
+        in_flight: AtomicUsize::new(0),
+        prioritized: Mutex::new(Vec::new()),
+        reset,
+        next_reset,
+    });
+    Router::new()
+        .route(
+            "/v1/scan/protocols",
+            get(|s: State<Shared>, h: HeaderMap, u: Uri| search(s, h, u, Endpoint::Protocols)),
+        )
+        .route(
+            "/v1/scan/domains",
+            get(|s: State<Shared>, h: HeaderMap, u: Uri| search(s, h, u, Endpoint::Domains)),
+        )
+        .route("/v1/scan/protocols/prioritize", get(prioritize))
+        .route("/v1/admin/user", get(user))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]). Must be called
+    /// within a tokio runtime.
+    pub async fn bind(
+        addr: SocketAddr,
+        dataset: Arc<Dataset>,
+        options: ServerOptions,
+    ) -> io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Server {
+            listener,
+            router: router(dataset, options),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves requests until `shutdown` completes, then finishes the requests under way.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Serves requests until Ctrl-C (or, on Unix, SIGTERM).
+    pub async fn run(self) -> io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// A server running on a thread of its own (with its own tokio runtime), for tests and tools
+/// that are not async. Dropping it stops the server.
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Binds `addr` and serves on a background thread until [`RunningServer::stop`] or drop.
+pub fn start(
+    addr: SocketAddr,
+    dataset: Arc<Dataset>,
+    options: ServerOptions,
+) -> io::Result<RunningServer> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(dataset, options);
+    let thread = std::thread::Builder::new()
+        .name("driftql-server".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        })?;
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it and waits for it to finish.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+async fn search(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+    endpoint: Endpoint,
+) -> Response {
+    match run_search(state, &headers, &uri, endpoint).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn run_search(
+    state: Shared,
+    headers: &HeaderMap,
+    uri: &Uri,
+    endpoint: Endpoint,
+) -> Result<Response, ApiError> {
+    authorize(&state, headers)?;
+    let request = Params::parse(uri.query())?.search(state.options.enterprise)?;
+    if state.api_usage.load(Ordering::Relaxed) >= state.options.api_limit {
+        return Err(ApiError::new(
+            403,
+            "quota-exceeded",
+            "the search quota (api_limit) is used up",
+        ));
+    }
+    let _slot = Slot::take(&state)?;
+    let worker = Arc::clone(&state);
+    let answer =
+        tokio::task::spawn_blocking(move || match worker.dataset.search(endpoint, &request) {
+            SearchOutcome::Page(page) => (StatusCode::OK, to_json(&page), 1),
+            SearchOutcome::NoResults => (StatusCode::NO_CONTENT, Vec::new(), 1),
+            SearchOutcome::Summary(summary) => {
+                let cost = (summary.values.len() as u64).div_ceil(10_000).max(1);
+                (
+                    StatusCode::OK,
+                    to_json(&wire::SummaryResponse { summary }),
+                    cost,
+                )
+            }
+        })
+        .await
+        .map_err(|_| ApiError::new(500, "internal", "the search failed"))?;
+    let (status, body, cost) = answer;
+    state.api_usage.fetch_add(cost, Ordering::Relaxed);
+    Ok(if status == StatusCode::NO_CONTENT {
+        status.into_response()
+    } else {
+        json_bytes(status, body)
+    })
+}
+
+async fn prioritize(State(state): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    let answer = (|| {
+        authorize(&state, &headers)?;
+        let (ip, port) = Params::parse(uri.query())?.prioritize()?;
+        let mut list = state
+            .prioritized
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.priority_usage.load(Ordering::Relaxed) >= state.options.priority_limit {
+            return Err(ApiError::new(
+                403,
+                "quota-exceeded",
+                "the prioritize quota (priority_limit) is used up",
+            ));
+        }
+        list.push((ip, port));
+        state.priority_usage.fetch_add(1, Ordering::Relaxed);
+        Ok(Prioritized {
+            ip: ip.to_string(),
+            port,
+            queued: true,
+        })
+    })();
+    match answer {
+        Ok(p) => json_response(StatusCode::OK, &p),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn user(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(e) = authorize(&state, &headers) {
+        return error_response(&e);
+    }
+    let api_usage = state.api_usage.load(Ordering::Relaxed);
+    json_response(
+        StatusCode::OK,
+        &UserQuota {
+            api_limit: state.options.api_limit,
+            api_usage,
+            priority_limit: state.options.priority_limit,
+            priority_usage: state.priority_usage.load(Ordering::Relaxed),
+            lifetime_usage: api_usage,
+            reset: state.reset.clone(),
+            next_reset: state.next_reset.clone(),
+            ws_limit: 0,
+            ws_usage: 0,
+        },
+    )
+}
+
+async fn not_found(uri: Uri) -> Response {
+    error_response(&ApiError::new(
+        404,
+        "not-found",
+        format!("no endpoint at `{}`", uri.path()),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A place among the searches running at once, given back on drop.
+struct Slot<'a>(&'a AppState);
+
+impl<'a> Slot<'a> {
+    fn take(state: &'a AppState) -> Result<Slot<'a>, ApiError> {
+        let before = state.in_flight.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot(state);
+        match state.options.max_concurrent {
+            Some(max) if before >= max => {
+                drop(slot);
+                let mut e = ApiError::new(
+                    429,
+                    "too-many-requests",
+                    format!("at most {max} searches may run at once"),
+                );
+                e.retry_after = Some(1);
+                Err(e)
+            }
+            _ => Ok(slot),
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Checks the bearer token when one is required.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.options.token else {
+        return Ok(());
+    };
+    let given = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match given {
+        Some(token) if same_token(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(ApiError::new(401, "unauthorized", "the token is not valid")),
+        None => Err(ApiError::new(
+            401,
+            "unauthorized",
+            "this server needs `Authorization: Bearer TOKEN`",
+        )),
+    }
+}
+
+/// Compares two tokens in time that depends on their lengths only.
+fn same_token(given: &[u8], expected: &[u8]) -> bool {
+    if given.len() != expected.len() {
+        return false;
+    }
+    let diff = given
+        .iter()
+        .zip(expected)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(diff) == 0
+}
+
+fn to_json(value: &impl Serialize) -> Vec<u8> {
+    // The wire types hold strings and numbers only, which always serialise.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
+}
+
+fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+    json_bytes(status, to_json(value))
+}
+
+fn error_response(e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, e);
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(secs) = e.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// The first days of this month and the next (UTC), `YYYY-MM-DD`.
+fn quota_period() -> (String, String) {
+    let today = time::OffsetDateTime::now_utc().date();
+    let (y, m) = (today.year(), u8::from(today.month()));
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    (format!("{y:04}-{m:02}-01"), format!("{ny:04}-{nm:02}-01"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token(b"secret", b"secret"));
+        assert!(!same_token(b"secreT", b"secret"));
+        assert!(!same_token(b"secret2", b"secret"));
+        assert!(!same_token(b"", b"secret"));
+    }
+
+    #[test]
+    fn quota_period_is_two_first_days() {
+        let (a, b) = quota_period();
+        assert!(a.ends_with("-01") && b.ends_with("-01"));
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,174 @@
+//! `driftql serve` end to end: the real binary, its printed address, a request, its dataset
+//! loading and its refusals.
+
+#![cfg(feature = "server")]
+
+mod server_support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use server_support::{get, get_with};
+
+/// Kills the server when the test ends, however it ends.
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `driftql serve ARGS --addr 127.0.0.1:0` and reads the address it prints.
+fn serve(args: &[&str]) -> (Serving, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let serving = Serving(child);
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    (serving, addr)
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("driftql-serve-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn serve_a_sample_on_a_free_port() {
+    let (_serving, addr) = serve(&["--sample", "2000"]);
+    let a = get(
+        addr,
+        "/v1/scan/protocols",
+        &[("expression", "protocol=ssh and port-tcp:22")],
+    );
+    assert_eq!(a.status, 200);
+    assert!(a.json()["result_count"].as_u64().unwrap() > 0);
+    let a = get(
+        addr,
+        "/v1/scan/protocols",
+        &[("expression", "product-tag:hikvision* and geo-country=CN")],
+    );
+    assert_eq!(a.status, 200);
+    let total = get(
+        addr,
+        "/v1/scan/protocols",
+        &[
+            ("expression", "port-tcp:0 or not port-tcp:0"),
+            ("summarize", "geo-country"),
+        ],
+    )
+    .json();
+    let n: u64 = total["summary"]["values"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(n, 2000, "every report has one country");
+}
+
+#[test]
+fn serve_an_ndjson_file_reporting_bad_lines() {
+    let path = temp_file(
+        "mixed.ndjson",
+        concat!(
+            r#"{"date":"2024-05-01","id":"a","items":[{"type":"port-tcp","context":"","value":443}]}"#,
+            "\n",
+            "not json\n",
+            "\n",
+            r#"{"date":"2024-02-30","id":"b","items":[]}"#,
+            "\n",
+            r#"{"date":"2024-05-02","id":"c","items":[{"type":"port-tcp","value":"443"}],"extra":1}"#,
+            "\n",
+        ),
+    );
+    let (mut serving, addr) = serve(&["--data", path.to_str().unwrap(), "--token", "t0k"]);
+    let a = get_with(
+        addr,
+        "/v1/scan/protocols?expression=port-tcp%3A443",
+        &[("Authorization", "Bearer t0k")],
+    );
+    let ids: Vec<_> = a.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["c", "a"]);
+    assert_eq!(
+        get(
+            addr,
+            "/v1/scan/protocols",
+            &[("expression", "port-tcp:443")]
+        )
+        .status,
+        401
+    );
+    let _ = serving.0.kill();
+    let mut stderr = String::new();
+    serving
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains(":2: "), "{stderr}");
+    assert!(
+        stderr.contains(":4: ") && stderr.contains("2024-02-30"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped 2 bad line(s), loaded 2 report(s)"),
+        "{stderr}"
+    );
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn serve_refuses_a_file_without_a_valid_report() {
+    let path = temp_file("bad.ndjson", "nope\n{\"id\":\"x\"}\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_driftql"))
+        .args([
+            "serve",
+            "--data",
+            path.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(":1: ") && stderr.contains(":2: ") && stderr.contains("no valid report"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    std::fs::remove_file(path).ok();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_driftql"))
+        .args(["serve", "--data", "/nonexistent/driftql.ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
