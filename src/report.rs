@@ -32,7 +32,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::eval::ScanItem;
@@ -306,11 +306,7 @@ impl<'de> Visitor<'de> for ReportVisitor {
             match field {
                 ReportField::Date => report.date = map.next_value_seed(Scalar::DATE)?,
                 ReportField::Id => report.id = map.next_value_seed(Scalar::ID)?,
-                ReportField::Items => {
-                    report.items = map
-                        .next_value::<Option<Vec<ItemRef<'de>>>>()?
-                        .unwrap_or_default();
-                }
+                ReportField::Items => report.items = map.next_value_seed(Items)?,
                 ReportField::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -318,6 +314,49 @@ impl<'de> Visitor<'de> for ReportVisitor {
         }
         Ok(report)
     }
+}
+
+/// A report's items: an array of item objects, or null for none.
+struct Items;
+
+impl<'de> DeserializeSeed<'de> for Items {
+    type Value = Vec<ItemRef<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items {
+    type Value = Vec<ItemRef<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a report's `items` as an array of item objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+}
+
+/// Reads a report's `items` as [`ItemRef`]s; see the [module docs](self) for what is accepted.
+///
+/// For other shapes that hold a report's items, such as a line of a scan export read with only
+/// the fields a filter needs.
+pub fn deserialize_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ItemRef<'de>>, D::Error> {
+    Items.deserialize(d)
 }
 
 struct ItemVisitor;
@@ -496,7 +535,12 @@ mod tests {
         let e = serde_json::from_str::<Report>(r#"{"items": {}}"#)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("invalid type: map"), "{e}");
+        assert!(
+            e.contains(
+                "invalid type: map, expected a report's `items` as an array of item objects"
+            ),
+            "{e}"
+        );
         let e = item(r#"{"is_metadata": "yes"}"#).unwrap_err();
         assert!(e.contains("invalid type: string"), "{e}");
     }

@@ -2,6 +2,7 @@
 
 mod check;
 mod compile;
+mod filter;
 mod input;
 
 use std::process::ExitCode;
@@ -25,6 +26,10 @@ enum Command {
     /// Validate an expression: findings with their codes, help and fixes, then the canonical
     /// form. Exit status 0: no errors; 1: validation errors; 2: syntax error.
     Check(check::CheckArgs),
+    /// Print the reports of a scan export (NDJSON, a results page or an array of reports) that
+    /// match an expression, one per line. Exit status 0: done; 1: validation errors; 2: syntax
+    /// error, or the input could not be read; 3: some input lines or reports were bad.
+    Filter(filter::FilterArgs),
 }
 
 /// Exit status: the command worked.
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),
         Command::Check(args) => check::check(args),
+        Command::Filter(args) => filter::filter(args),
     };
     ExitCode::from(code)
 }
