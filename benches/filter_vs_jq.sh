@@ -10,7 +10,8 @@
 # temporary directory, removed at the end. Each command runs RUNS times on a file already in the
 # page cache; the best wall time is reported (other work on the machine only ever slows a run
 # down), with the peak resident set size of that run (from /usr/bin/time). Both tools write
-# their matches to a file, which must be byte for byte the same.
+# their matches to a file, which must be byte for byte the same. Last, driftql reads the same
+# reports written as one JSON array, which it streams element by element.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,7 +81,7 @@ row() {
     awk -v label="$1" -v bytes="$2" -v ns="$best" -v kib="$rss" 'BEGIN {
         s = ns / 1e9
         mem = (kib == "") ? "-" : sprintf("%.1f MB", kib / 1024)
-        printf "  %-44s %8.2f s %9.1f MB/s %11s\n", label, s, bytes / 1e6 / s, mem
+        printf "  %-48s %8.2f s %9.1f MB/s %11s\n", label, s, bytes / 1e6 / s, mem
     }'
 }
 
@@ -97,7 +98,7 @@ for mb in $SIZES; do
     cat "$file" >/dev/null # into the page cache
     echo
     echo "file: $((bytes / 1000000)) MB, $reports reports"
-    printf "  %-44s %10s %14s %11s\n" command "wall" throughput "peak RSS"
+    printf "  %-48s %10s %14s %11s\n" command "wall" throughput "peak RSS"
 
     measure "$tmp/count" "$DRIFTQL" filter "$EXPR" "$file" --count
     count=$(cat "$tmp/count")
@@ -124,5 +125,15 @@ for mb in $SIZES; do
     awk -v n="$count" -v same="$same" -v dq="$dq_ns" -v jq="$jq_ns" 'BEGIN {
         printf "  both select %d reports (%s); driftql is %.1fx jq'"'"'s throughput\n", n, same, jq / dq
     }'
-    rm -f "$file" "$tmp"/*.out
+
+    # The same reports as one JSON array (a report a line, so not NDJSON): read as a document,
+    # element by element.
+    sed '1s/^/[/; $!s/$/,/; $s/$/]/' "$file" >"$tmp/array.json"
+    measure "$tmp/count" "$DRIFTQL" filter "$EXPR" "$tmp/array.json" --count
+    row "driftql filter '$EXPR' ARRAY.json --count" "$(stat -c %s "$tmp/array.json")"
+    if [ "$(cat "$tmp/count")" != "$count" ]; then
+        echo "filter_vs_jq: the array gives $(cat "$tmp/count") matches, the NDJSON $count" >&2
+        exit 1
+    fi
+    rm -f "$file" "$tmp"/*.out "$tmp/array.json"
 done
