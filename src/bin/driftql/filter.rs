@@ -93,13 +93,13 @@ pub fn filter(args: FilterArgs) -> u8 {
         },
     };
     let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut f = Filter::new(matcher, out, args.count, name);
+    let mut f = Filter::new(matcher, out, args.count, name, Box::new(io::stderr()));
     let result = f.run(BufReader::with_capacity(1 << 18, reader));
     let result = result.and_then(|()| f.finish());
-    let status = match result {
-        Ok(()) => EXIT_OK,
+    match result {
+        Ok(()) => {}
         // The reader of the output has gone (`| head`): not a failure of the filter.
-        Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(Failure::Write(e)) => {
             let _ = writeln!(io::stderr(), "driftql: cannot write the output: {e}");
             return EXIT_SYNTAX;
@@ -108,23 +108,23 @@ pub fn filter(args: FilterArgs) -> u8 {
             let _ = writeln!(io::stderr(), "driftql: cannot read {}: {e}", f.name);
             return EXIT_SYNTAX;
         }
-    };
-    if f.bad > 0 {
-        let _ = writeln!(
-            io::stderr(),
-            "driftql: skipped {} bad {} ({} reports read, {} matched)",
-            f.bad,
-            if f.bad == 1 {
-                "line or report"
-            } else {
-                "lines or reports"
-            },
-            f.read,
-            f.matched,
-        );
-        return EXIT_BAD_INPUT;
     }
-    status
+    if f.bad == 0 {
+        return EXIT_OK;
+    }
+    let _ = writeln!(
+        io::stderr(),
+        "driftql: skipped {} bad {} ({} reports read, {} matched)",
+        f.bad,
+        if f.bad == 1 {
+            "line or report"
+        } else {
+            "lines or reports"
+        },
+        f.read,
+        f.matched,
+    );
+    EXIT_BAD_INPUT
 }
 
 /// Parses and validates the expression: its findings go to standard error, and errors stop.
@@ -159,6 +159,8 @@ struct Filter<W: Write> {
     count_only: bool,
     /// The input's name in messages.
     name: String,
+    /// Where messages about bad input go (standard error).
+    messages: Box<dyn Write>,
     /// Reports read (good ones).
     read: u64,
     matched: u64,
@@ -178,12 +180,19 @@ struct At {
 }
 
 impl<W: Write> Filter<W> {
-    fn new(matcher: Matcher, out: W, count_only: bool, name: String) -> Self {
+    fn new(
+        matcher: Matcher,
+        out: W,
+        count_only: bool,
+        name: String,
+        messages: Box<dyn Write>,
+    ) -> Self {
         Filter {
             matcher,
             out,
             count_only,
             name,
+            messages,
             read: 0,
             matched: 0,
             bad: 0,
@@ -314,7 +323,7 @@ impl<W: Write> Filter<W> {
             if self.bad == MAX_MESSAGES + 1 {
                 self.out.flush()?;
                 let _ = writeln!(
-                    io::stderr(),
+                    self.messages,
                     "driftql: more bad lines or reports follow; only their number is reported"
                 );
             }
@@ -340,10 +349,10 @@ impl<W: Write> Filter<W> {
     /// standard output, so that on one terminal they appear in order.
     fn message(&mut self, at: At, message: &dyn Display) -> io::Result<()> {
         self.out.flush()?;
-        let mut err = io::stderr().lock();
+        let (name, line) = (&self.name, at.line);
         let _ = match at.column {
-            Some(c) => writeln!(err, "driftql: {}:{}:{c}: {message}", self.name, at.line),
-            None => writeln!(err, "driftql: {}:{}: {message}", self.name, at.line),
+            Some(c) => writeln!(self.messages, "driftql: {name}:{line}:{c}: {message}"),
+            None => writeln!(self.messages, "driftql: {name}:{line}: {message}"),
         };
         Ok(())
     }
@@ -651,6 +660,109 @@ impl<'de, W: Write> Visitor<'de> for Results<'_, '_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use driftql::{Item, Report};
+    use proptest::prelude::*;
+
+    const QUERIES: &[&str] = &[
+        "port-tcp:443",
+        "not title:admin",
+        "title:a* or host:example.com",
+        "search-term:b and not geo-country=CN",
+    ];
+
+    /// Runs the filter over `input`: (output, matched, read, bad).
+    fn run(query: &str, input: &[u8]) -> (Vec<u8>, u64, u64, u64) {
+        let matcher = driftql::parse(query)
+            .unwrap()
+            .matcher(&MatchOptions::default());
+        let mut f = Filter::new(matcher, Vec::new(), false, "t".into(), Box::new(io::sink()));
+        assert!(f.run(BufReader::new(input)).is_ok());
+        (f.out, f.matched, f.read, f.bad)
+    }
+
+    fn item() -> impl Strategy<Value = Item> {
+        (
+            prop::sample::select(vec!["port-tcp", "title", "host", "geo-country", "TITLE"]),
+            prop::sample::select(vec!["", "ssh", "cert-dns-name"]),
+            prop::sample::select(vec![
+                "443",
+                "22",
+                "admin panel",
+                "a b",
+                "www.example.com",
+                "CN",
+                "é\"\n",
+                "",
+            ]),
+        )
+            .prop_map(|(t, c, v)| Item::new(t, c, v))
+    }
+
+    fn report() -> impl Strategy<Value = Report> {
+        prop::collection::vec(item(), 0..6).prop_map(|items| Report {
+            id: "r".into(),
+            items,
+            ..Report::default()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn lines_and_documents_agree_with_the_library(
+            reports in prop::collection::vec(report(), 0..12),
+            bad in prop::collection::vec(prop::sample::select(vec!["x", "[1]", "{\"items\":5}", "{"]), 0..4),
+            q in prop::sample::select(QUERIES.to_vec()),
+        ) {
+            let matcher = driftql::parse(q).unwrap().matcher(&MatchOptions::default());
+            let lines: Vec<String> = reports.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+            let expected: String = reports
+                .iter()
+                .zip(&lines)
+                .filter(|(r, _)| matcher.matches(r))
+                .map(|(_, l)| format!("{l}\n"))
+                .collect();
+            let matched = reports.iter().filter(|r| matcher.matches(r)).count() as u64;
+
+            // NDJSON with bad lines after the first good one, so that it stays line input.
+            let mut input = String::new();
+            for (i, l) in lines.iter().enumerate() {
+                input += l;
+                input += "\n";
+                if i == 0 {
+                    for b in &bad {
+                        input += b;
+                        input += "\n";
+                    }
+                }
+            }
+            let expected_bad = if lines.is_empty() { 0 } else { bad.len() as u64 };
+            let (out, m, read, nbad) = run(q, input.as_bytes());
+            prop_assert_eq!(String::from_utf8(out).unwrap(), expected.clone());
+            prop_assert_eq!((m, read, nbad), (matched, reports.len() as u64, expected_bad));
+
+            // The same reports as one pretty-printed array: compacted, the same bytes.
+            let pretty = serde_json::to_string_pretty(&reports).unwrap();
+            let (out, m, read, nbad) = run(q, pretty.as_bytes());
+            prop_assert_eq!(String::from_utf8(out).unwrap(), expected.clone());
+            prop_assert_eq!((m, read, nbad), (matched, reports.len() as u64, 0));
+
+            // And as a results page on one line.
+            let page = format!("{{\"page\":0,\"results\":[{}]}}\n", lines.join(","));
+            let (out, m, _, _) = run(q, page.as_bytes());
+            prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+            prop_assert_eq!(m, matched);
+        }
+
+        #[test]
+        fn any_bytes_are_survived(input in prop::collection::vec(
+            prop::sample::select(b"{}[],:\"\\ \n\rxa1-.e\xff".to_vec()), 0..200)
+        ) {
+            for q in QUERIES {
+                let (_, matched, read, _) = run(q, &input);
+                prop_assert!(matched <= read);
+            }
+        }
+    }
 
     #[test]
     fn compacting_keeps_strings() {
