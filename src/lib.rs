@@ -71,7 +71,7 @@ pub use diagnostic::{Diagnostic, Fix, Severity};
 pub use eval::{MatchOptions, Matcher, ScanItem};
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
 pub use query::Query;
-pub use report::{Item, Report};
+pub use report::{Item, ItemRef, Report, ReportRef};
 pub use validate::ValidationError;
 
 /// The README's examples, run as doctests.

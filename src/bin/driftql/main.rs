@@ -4,6 +4,7 @@ mod account;
 mod api;
 mod check;
 mod compile;
+mod filter;
 mod input;
 mod search;
 mod serve;
@@ -41,6 +42,10 @@ enum Command {
     Quota(account::QuotaArgs),
     /// Run a local Driftnet-compatible API server over an NDJSON dataset or a built-in sample.
     Serve(serve::ServeArgs),
+    /// Print the reports of a scan export (NDJSON, a results page or an array of reports) that
+    /// match an expression, one per line. Exit status 0: done; 1: validation errors; 2: syntax
+    /// error, or the input could not be read; 3: some input lines or reports were bad.
+    Filter(filter::FilterArgs),
 }
 
 /// Exit status: the command worked.
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
         Command::Prioritize(args) => account::prioritize(args),
         Command::Quota(args) => account::quota(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Filter(args) => filter::filter(args),
     };
     ExitCode::from(code)
 }
