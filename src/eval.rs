@@ -125,11 +125,12 @@
 use std::cell::Cell;
 use std::net::IpAddr;
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 
 use crate::ast::{Expr, Op, Term};
 use crate::query::Query;
 use crate::report::{Item, Report};
+use crate::types::{self, Kind, Selects};
 
 /// Options of a search that change what matches (the API's `slop` and `host_in_url`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -332,7 +333,8 @@ impl Query {
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/// How the evaluator treats a term's type (the classes of LANGUAGE.md §4).
+/// How the evaluator treats a term's type, read off the type registry ([`types::TYPES`]); a type
+/// not in the registry is text.
 #[derive(Clone, Copy)]
 enum Class {
     Ip,
@@ -350,16 +352,18 @@ enum Class {
 }
 
 fn classify(ty: &str) -> Class {
-    match ty {
-        "ip" => Class::Ip,
-        "host" => Class::Host,
-        "url" => Class::Url,
-        "port-tcp" | "port-udp" => Class::Port,
-        "geo-country" => Class::Keyword,
-        "protocol" => Class::Pseudo("server-banner"),
-        "http-header-name" => Class::Pseudo("http-header"),
-        "search-term" => Class::Any,
-        _ => Class::Text,
+    let Some(info) = types::lookup(ty) else {
+        return Class::Text;
+    };
+    match (info.selects, info.kind) {
+        (Selects::ContextOf(of), _) => Class::Pseudo(of),
+        (Selects::Every, _) => Class::Any,
+        (_, Kind::Ip) => Class::Ip,
+        (_, Kind::Host) => Class::Host,
+        (_, Kind::Url) => Class::Url,
+        (_, Kind::Port) => Class::Port,
+        (_, Kind::Keyword) => Class::Keyword,
+        (_, _) => Class::Text,
     }
 }
 
@@ -418,14 +422,14 @@ impl TermMatcher {
         let own_type = || Select::Type(ty.into());
         let (select, test) = match classify(ty) {
             Class::Ip => {
-                let test = match parse_block(value) {
+                let test = match types::parse_ip_or_cidr(value).map(|n| n.trunc()) {
                     Some(net) if !prefix => Test::Ip(net),
                     _ => Test::Never,
                 };
                 (own_type(), test)
             }
             Class::Port => {
-                let test = match parse_port(value) {
+                let test = match types::parse_port(value) {
                     Some(port) if !prefix => Test::Port(port),
                     _ => Test::Never,
                 };
@@ -554,7 +558,7 @@ impl TermMatcher {
                 }
             }
             Test::Ip(net) => ip_in(net, value),
-            Test::Port(port) => parse_port(value) == Some(*port),
+            Test::Port(port) => types::parse_port(value) == Some(*port),
             Test::Host(pattern) => {
                 if matches!(self.select, Select::HostOrUrl)
                     && item.item_type().eq_ignore_ascii_case("url")
@@ -765,33 +769,6 @@ impl Phrase {
 // ---------------------------------------------------------------------------------------------
 // IP addresses
 
-/// An address (`/32` or `/128`) or a block `address/length`, host bits cleared.
-fn parse_block(s: &str) -> Option<IpNet> {
-    let (addr, len) = match s.split_once('/') {
-        Some((addr, len)) => (addr, Some(len)),
-        None => (s, None),
-    };
-    let addr: IpAddr = addr.parse().ok()?;
-    let len = match len {
-        None => None,
-        Some(len) if !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit()) => {
-            let digits = len.trim_start_matches('0');
-            Some(if digits.is_empty() {
-                0
-            } else {
-                digits.parse::<u8>().ok()?
-            })
-        }
-        Some(_) => return None,
-    };
-    let net = match (addr, len) {
-        (a, None) => IpNet::from(a),
-        (IpAddr::V4(a), Some(len)) => IpNet::V4(Ipv4Net::new(a, len).ok()?),
-        (IpAddr::V6(a), Some(len)) => IpNet::V6(Ipv6Net::new(a, len).ok()?),
-    };
-    Some(net.trunc())
-}
-
 /// Whether the item value `v` is one address inside `net` (either form of an IPv4-mapped address).
 fn ip_in(net: &IpNet, v: &str) -> bool {
     let Ok(addr) = v.parse::<IpAddr>() else {
@@ -807,24 +784,6 @@ fn ip_in(net: &IpNet, v: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Ports
-
-/// One or more ASCII digits with a value of at most 65535 (leading zeros allowed).
-fn parse_port(s: &str) -> Option<u16> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut n: u32 = 0;
-    for b in s.bytes() {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u32::from(b - b'0');
-        if n > u32::from(u16::MAX) {
-            return None;
-        }
-    }
-    u16::try_from(n).ok()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Hosts and URLs
@@ -922,50 +881,6 @@ fn url_host(url: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn ports_parse_digits_only() {
-        assert_eq!(parse_port("443"), Some(443));
-        assert_eq!(parse_port("0443"), Some(443));
-        assert_eq!(parse_port("0000000000000000443"), Some(443));
-        assert_eq!(parse_port("0"), Some(0));
-        assert_eq!(parse_port("65535"), Some(65535));
-        assert_eq!(parse_port("65536"), None);
-        assert_eq!(parse_port("99999999999999999999"), None);
-        assert_eq!(parse_port("+443"), None);
-        assert_eq!(parse_port("-1"), None);
-        assert_eq!(parse_port(" 443"), None);
-        assert_eq!(parse_port("44 3"), None);
-        assert_eq!(parse_port(""), None);
-        assert_eq!(parse_port("٤٤٣"), None);
-    }
-
-    #[test]
-    fn blocks_parse_with_std_rules() {
-        let b = |s: &str| parse_block(s).map(|n| n.to_string());
-        assert_eq!(b("8.8.8.8").as_deref(), Some("8.8.8.8/32"));
-        assert_eq!(b("10.1.2.3/8").as_deref(), Some("10.0.0.0/8"));
-        assert_eq!(b("10.0.0.0/008").as_deref(), Some("10.0.0.0/8"));
-        assert_eq!(b("2001:db8::1/32").as_deref(), Some("2001:db8::/32"));
-        assert_eq!(b("::1").as_deref(), Some("::1/128"));
-        assert_eq!(b("0.0.0.0/0").as_deref(), Some("0.0.0.0/0"));
-        assert_eq!(b("10.0.0.0/0000000008").as_deref(), Some("10.0.0.0/8"));
-        for bad in [
-            "",
-            "banana",
-            "10.0.0.0/33",
-            "::/129",
-            "10.0.0.0/",
-            "10.0.0.0/+8",
-            "010.0.0.1",
-            "10.0.0",
-            "10.0.0.0/8/8",
-            " 10.0.0.1",
-            "10.0.0.0/256",
-        ] {
-            assert_eq!(b(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn url_hosts() {

@@ -347,12 +347,11 @@ impl IpParam {
 impl FromStr for IpParam {
     type Err = RequestError;
     fn from_str(s: &str) -> Result<IpParam, RequestError> {
-        if let Ok(a) = s.parse() {
-            return Ok(IpParam::Addr(a));
+        match crate::types::parse_ip_or_cidr(s) {
+            None => Err(RequestError::Ip(s.to_owned())),
+            Some(net) if s.contains('/') => Ok(IpParam::Net(net)),
+            Some(net) => Ok(IpParam::Addr(net.addr())),
         }
-        s.parse()
-            .map(IpParam::Net)
-            .map_err(|_| RequestError::Ip(s.to_owned()))
     }
 }
 

@@ -1,7 +1,12 @@
 //! The type registry (LANGUAGE.md §4) as data: one row per type. Adding a type is adding a row.
+//! Also the value syntaxes the registry names: [`parse_ip_or_cidr`] and [`parse_port`].
 //!
 //! The validator reads it for operators, value syntax and case rules; the evaluator for how a
 //! term selects and compares items.
+
+use std::net::IpAddr;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 /// How a type's values are compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -178,6 +183,57 @@ pub fn closest(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Parses an IP address or CIDR block: `8.8.8.8`, `10.0.0.0/8`, `2001:db8::/32`. The address
+/// follows the standard library's rules (no leading zeros in IPv4 octets); the prefix length is
+/// ASCII digits (leading zeros allowed) within the family's range. An address alone is a `/32` or
+/// `/128`. Host bits are kept (`10.1.2.3/8` stays as written); the block is the same either way.
+///
+/// The validator (`invalid-ip`), the evaluator and the `ip` request parameter all use this, so
+/// they agree on what an address is.
+pub fn parse_ip_or_cidr(s: &str) -> Option<IpNet> {
+    let (addr, len) = match s.split_once('/') {
+        Some((addr, len)) => (addr, Some(len)),
+        None => (s, None),
+    };
+    let addr: IpAddr = addr.parse().ok()?;
+    let len = match len {
+        None => None,
+        Some(len) if !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit()) => {
+            let digits = len.trim_start_matches('0');
+            Some(if digits.is_empty() {
+                0
+            } else {
+                digits.parse::<u8>().ok()?
+            })
+        }
+        Some(_) => return None,
+    };
+    Some(match (addr, len) {
+        (a, None) => IpNet::from(a),
+        (IpAddr::V4(a), Some(len)) => IpNet::V4(Ipv4Net::new(a, len).ok()?),
+        (IpAddr::V6(a), Some(len)) => IpNet::V6(Ipv6Net::new(a, len).ok()?),
+    })
+}
+
+/// Parses a port number: one or more ASCII digits with a value of at most 65535 (leading zeros
+/// allowed, no sign, no spaces).
+pub fn parse_port(s: &str) -> Option<u16> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(b - b'0');
+        if n > u32::from(u16::MAX) {
+            return None;
+        }
+    }
+    u16::try_from(n).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +271,49 @@ mod tests {
         assert_eq!(closest("ur"), Some("url"));
         assert_eq!(closest("port-ucp"), None);
         assert_eq!(closest("Titel"), Some("title"));
+    }
+
+    #[test]
+    fn ports_parse_digits_only() {
+        assert_eq!(parse_port("443"), Some(443));
+        assert_eq!(parse_port("0443"), Some(443));
+        assert_eq!(parse_port("0000000000000000443"), Some(443));
+        assert_eq!(parse_port("0"), Some(0));
+        assert_eq!(parse_port("65535"), Some(65535));
+        assert_eq!(parse_port("65536"), None);
+        assert_eq!(parse_port("99999999999999999999"), None);
+        assert_eq!(parse_port("+443"), None);
+        assert_eq!(parse_port("-1"), None);
+        assert_eq!(parse_port(" 443"), None);
+        assert_eq!(parse_port("44 3"), None);
+        assert_eq!(parse_port(""), None);
+        assert_eq!(parse_port("٤٤٣"), None);
+    }
+
+    #[test]
+    fn blocks_parse_with_std_rules() {
+        let b = |s: &str| parse_ip_or_cidr(s).map(|n| n.trunc().to_string());
+        assert_eq!(b("8.8.8.8").as_deref(), Some("8.8.8.8/32"));
+        assert_eq!(b("10.1.2.3/8").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(b("10.0.0.0/008").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(b("2001:db8::1/32").as_deref(), Some("2001:db8::/32"));
+        assert_eq!(b("::1").as_deref(), Some("::1/128"));
+        assert_eq!(b("0.0.0.0/0").as_deref(), Some("0.0.0.0/0"));
+        assert_eq!(b("10.0.0.0/0000000008").as_deref(), Some("10.0.0.0/8"));
+        for bad in [
+            "",
+            "banana",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "010.0.0.1",
+            "10.0.0",
+            "10.0.0.0/8/8",
+            " 10.0.0.1",
+            "10.0.0.0/256",
+        ] {
+            assert_eq!(b(bad), None, "{bad:?}");
+        }
     }
 }

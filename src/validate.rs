@@ -346,7 +346,7 @@ impl Cx<'_> {
 
     fn ip_value(&mut self, t: &Term) {
         let v = t.value();
-        let valid = v.parse::<std::net::IpAddr>().is_ok() || v.parse::<ipnet::IpNet>().is_ok();
+        let valid = types::parse_ip_or_cidr(v).is_some();
         let (message, help) = if !valid {
             (
                 format!("`{v}` is not an IP address or CIDR block"),
@@ -371,9 +371,7 @@ impl Cx<'_> {
 
     fn port_value(&mut self, t: &Term) {
         let v = t.value();
-        let valid = !v.is_empty()
-            && v.bytes().all(|b| b.is_ascii_digit())
-            && v.parse::<u32>().is_ok_and(|n| n <= 65535);
+        let valid = types::parse_port(v).is_some();
         let message = if !valid {
             format!("`{v}` is not a port number (0 to 65535)")
         } else if t.is_prefix() {

@@ -237,10 +237,7 @@ impl Service {
                 } else {
                     return None;
                 };
-                if !i.value.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                let port = i.value.parse::<u16>().ok()?;
+                let port = crate::types::parse_port(&i.value)?;
                 Some((port, udp))
             })?;
         Some(Service {

@@ -255,9 +255,9 @@ impl Params {
                 ));
                 None
             }
-            Some(v) => match v.parse::<u16>() {
-                Ok(p) if v.bytes().all(|b| b.is_ascii_digit()) => Some(p),
-                _ => {
+            Some(v) => match crate::types::parse_port(v) {
+                Some(p) => Some(p),
+                None => {
                     e.push(param_error(
                         Some("port"),
                         "invalid-port-parameter",
