@@ -84,7 +84,7 @@
 //!   behaves exactly like `=` (the validator reports it as an error).
 //! - **`ip=`** behaves exactly like `ip:` (the validator reports it as an error).
 //! - **Invalid `ip` values** match nothing: anything that is not an address or `address/length`
-//!   as Rust's [`std::net`] parses them (`ip:banana`, `ip:10.0.0.0/33`, octets with leading zeros
+//!   as [`types::parse_ip_or_cidr`] reads them (`ip:banana`, `ip:10.0.0.0/33`, octets with leading zeros
 //!   such as `010.0.0.1`, which are ambiguous), and any `ip` term with `*` (`ip:10.*`). The
 //!   host bits of a block are ignored (`10.1.2.3/8` is `10.0.0.0/8`). Item values are parsed the
 //!   same way; an item value that is not a single address (a block, a name, extra spaces) never
@@ -119,8 +119,11 @@
 //!
 //! # Type classes
 //!
-//! The evaluator keeps its own small classification of the types of LANGUAGE.md §4 (which types
-//! are text, keyword, IP, host, URL or port, and which are pseudo-types); every other type is text.
+//! How a term selects and compares items comes from the type registry ([`crate::types`]): its
+//! kind (text, keyword, IP, host, URL, port) and what it selects (its own items, every item, or
+//! the contexts of another type's items). A type not in the registry is text. Addresses, blocks
+//! and ports are read by [`types::parse_ip_or_cidr`] and [`types::parse_port`], as the validator
+//! reads them.
 
 use std::cell::Cell;
 use std::net::IpAddr;
