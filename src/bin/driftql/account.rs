@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use driftql::client::Quota;
 
 use crate::EXIT_OK;
+use crate::Status;
 use crate::api::{self, ApiArgs};
 
 #[derive(Args, Debug)]
@@ -21,15 +22,9 @@ pub struct PrioritizeArgs {
     api: ApiArgs,
 }
 
-pub fn prioritize(args: PrioritizeArgs) -> u8 {
-    let client = match args.api.client() {
-        Ok(c) => c,
-        Err(status) => return status,
-    };
-    let rt = match api::runtime() {
-        Ok(rt) => rt,
-        Err(status) => return status,
-    };
+pub fn prioritize(args: PrioritizeArgs) -> Status {
+    let client = args.api.client()?;
+    let rt = api::runtime()?;
     match rt.block_on(client.prioritize(args.ip, args.port)) {
         Ok(answer) => {
             let mut out = io::stdout().lock();
@@ -42,9 +37,9 @@ pub fn prioritize(args: PrioritizeArgs) -> u8 {
                 "driftql: collection requested for {}",
                 std::net::SocketAddr::new(args.ip, args.port)
             );
-            written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK)
+            Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
         }
-        Err(e) => api::error(&e),
+        Err(e) => Err(api::error(&e)),
     }
 }
 
@@ -65,25 +60,19 @@ enum QuotaOutput {
     Json,
 }
 
-pub fn quota(args: QuotaArgs) -> u8 {
-    let client = match args.api.client() {
-        Ok(c) => c,
-        Err(status) => return status,
-    };
-    let rt = match api::runtime() {
-        Ok(rt) => rt,
-        Err(status) => return status,
-    };
+pub fn quota(args: QuotaArgs) -> Status {
+    let client = args.api.client()?;
+    let rt = api::runtime()?;
     let quota = match rt.block_on(client.user()) {
         Ok(q) => q,
-        Err(e) => return api::error(&e),
+        Err(e) => return Err(api::error(&e)),
     };
     let mut out = io::stdout().lock();
     let written = match args.output {
         QuotaOutput::Json => api::json_line(&mut out, &quota),
         QuotaOutput::Table => write!(out, "{}", table(&quota)),
     };
-    written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK)
+    Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
 }
 
 fn table(q: &Quota) -> String {

@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use driftql::Diagnostic;
 use serde::Serialize;
 
+use crate::Status;
 use crate::input;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
 
@@ -103,14 +104,13 @@ fn check_one(
     Ok(outcome.status)
 }
 
-pub fn check(args: CheckArgs) -> u8 {
+pub fn check(args: CheckArgs) -> Status {
     if args.lines {
-        return input::each_line(|n, line, out| check_one(out, line, &args, Some(n)));
+        return Ok(input::each_line(|n, line, out| {
+            check_one(out, line, &args, Some(n))
+        }));
     }
-    let source = match input::read_or_report(args.expression.clone()) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
-    check_one(&mut io::stdout().lock(), &source, &args, None)
-        .unwrap_or_else(|e| input::io_error(&e))
+    let source = input::read_or_report(args.expression.clone())?;
+    Ok(check_one(&mut io::stdout().lock(), &source, &args, None)
+        .unwrap_or_else(|e| input::io_error(&e)))
 }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use clap::Args;
 
+use crate::Status;
 use crate::input;
 use crate::{EXIT_OK, EXIT_SYNTAX};
 
@@ -37,31 +38,25 @@ fn fmt_one(out: &mut dyn Write, source: &str, line: Option<usize>) -> io::Result
     }
 }
 
-pub fn fmt(args: FmtArgs) -> u8 {
+pub fn fmt(args: FmtArgs) -> Status {
     if args.lines {
-        return input::each_line(|n, line, out| fmt_one(out, line, Some(n)));
+        return Ok(input::each_line(|n, line, out| fmt_one(out, line, Some(n))));
     }
-    let source = match input::read_or_report(args.expression) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
-    fmt_one(&mut io::stdout().lock(), &source, None).unwrap_or_else(|e| input::io_error(&e))
+    let source = input::read_or_report(args.expression)?;
+    Ok(fmt_one(&mut io::stdout().lock(), &source, None).unwrap_or_else(|e| input::io_error(&e)))
 }
 
-pub fn ast(args: AstArgs) -> u8 {
-    let source = match input::read_or_report(args.expression) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
+pub fn ast(args: AstArgs) -> Status {
+    let source = input::read_or_report(args.expression)?;
     let mut out = io::stdout().lock();
     match driftql::parse(&source) {
         Ok(q) => {
             let json = serde_json::to_string_pretty(q.expr()).expect("a tree serialises");
-            writeln!(out, "{json}").map_or_else(|e| input::io_error(&e), |()| EXIT_OK)
+            Ok(writeln!(out, "{json}").map_or_else(|e| input::io_error(&e), |()| EXIT_OK))
         }
         Err(e) => {
             input::report(&mut out, &source, &[e.into_diagnostic()], None);
-            EXIT_SYNTAX
+            Ok(EXIT_SYNTAX)
         }
     }
 }

@@ -49,6 +49,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
+use crate::Status;
 use crate::input;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
 
@@ -76,11 +77,8 @@ pub struct FilterArgs {
     count: bool,
 }
 
-pub fn filter(args: FilterArgs) -> u8 {
-    let matcher = match compile(&args) {
-        Ok(m) => m,
-        Err(status) => return status,
-    };
+pub fn filter(args: FilterArgs) -> Status {
+    let matcher = compile(&args)?;
     let (name, reader): (String, Box<dyn Read>) = match args.file.as_deref() {
         None => ("<stdin>".into(), Box::new(io::stdin().lock())),
         Some(p) if p.as_os_str() == "-" => ("<stdin>".into(), Box::new(io::stdin().lock())),
@@ -88,7 +86,7 @@ pub fn filter(args: FilterArgs) -> u8 {
             Ok(f) => (p.display().to_string(), Box::new(f)),
             Err(e) => {
                 let _ = writeln!(io::stderr(), "driftql: cannot open {}: {e}", p.display());
-                return EXIT_SYNTAX;
+                return Err(EXIT_SYNTAX);
             }
         },
     };
@@ -102,15 +100,15 @@ pub fn filter(args: FilterArgs) -> u8 {
         Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(Failure::Write(e)) => {
             let _ = writeln!(io::stderr(), "driftql: cannot write the output: {e}");
-            return EXIT_SYNTAX;
+            return Err(EXIT_SYNTAX);
         }
         Err(Failure::Read(e)) => {
             let _ = writeln!(io::stderr(), "driftql: cannot read {}: {e}", f.name);
-            return EXIT_SYNTAX;
+            return Err(EXIT_SYNTAX);
         }
     }
     if f.bad == 0 {
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     }
     let _ = writeln!(
         io::stderr(),
@@ -124,7 +122,7 @@ pub fn filter(args: FilterArgs) -> u8 {
         f.read,
         f.matched,
     );
-    EXIT_BAD_INPUT
+    Ok(EXIT_BAD_INPUT)
 }
 
 /// Parses and validates the expression: its findings go to standard error, and errors stop.

@@ -48,6 +48,11 @@ enum Command {
     Filter(filter::FilterArgs),
 }
 
+/// How a command ends: `Ok` when it ran to the end, `Err` when it stopped early (an input it
+/// could not read, a query it refused, ...); either way with the process's exit status, so the
+/// steps of a command can stop it with `?`.
+pub type Status = Result<u8, u8>;
+
 /// Exit status: the command worked.
 pub const EXIT_OK: u8 = 0;
 /// Exit status: validation errors (or warnings, with `--deny-warnings`).
@@ -70,5 +75,5 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Filter(args) => filter::filter(args),
     };
-    ExitCode::from(code)
+    ExitCode::from(code.unwrap_or_else(|status| status))
 }

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::Status;
 use crate::api::{self, ApiArgs, Filters};
 use crate::{EXIT_API, EXIT_OK};
 
@@ -52,19 +53,13 @@ struct JsonResults<'a> {
     results: &'a [Report],
 }
 
-pub fn search(args: SearchArgs) -> u8 {
-    let query = match api::read_query(args.expression.clone(), args.filters.has_ip()) {
-        Ok(q) => q,
-        Err(status) => return status,
-    };
-    let client = match args.api.client() {
-        Ok(c) => c,
-        Err(status) => return status,
-    };
-    let mut builder = match args.filters.search(&client, query) {
-        Ok(b) => b.page(args.page.unwrap_or(0)),
-        Err(status) => return status,
-    };
+pub fn search(args: SearchArgs) -> Status {
+    let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
+    let client = args.api.client()?;
+    let mut builder = args
+        .filters
+        .search(&client, query)?
+        .page(args.page.unwrap_or(0));
     let budget = if args.all {
         None
     } else {
@@ -75,19 +70,16 @@ pub fn search(args: SearchArgs) -> u8 {
     }
     let pages = match builder.pages() {
         Ok(p) => p,
-        Err(e) => return api::error(&e),
+        Err(e) => return Err(api::error(&e)),
     };
-    let rt = match api::runtime() {
-        Ok(rt) => rt,
-        Err(status) => return status,
-    };
+    let rt = api::runtime()?;
     let progress = args.all && io::stderr().is_terminal();
-    rt.block_on(stream(
+    Ok(rt.block_on(stream(
         pages,
         args.output,
         progress,
         args.max_pages.is_some() || args.all,
-    ))
+    )))
 }
 
 /// Prints the pages as they come; returns the exit status.
@@ -208,28 +200,19 @@ enum SummaryOutput {
     Json,
 }
 
-pub fn summarize(args: SummarizeArgs) -> u8 {
+pub fn summarize(args: SummarizeArgs) -> Status {
     let field: SummaryField = match args.field.parse() {
         Ok(f) => f,
-        Err(e) => return api::request_error(&e, None),
+        Err(e) => return Err(api::request_error(&e, None)),
     };
     let limit = match args.limit.as_deref().map(|l| SummaryLimit::parse(l, true)) {
         None => None,
         Some(Ok(l)) => Some(l),
-        Some(Err(e)) => return api::request_error(&e, None),
+        Some(Err(e)) => return Err(api::request_error(&e, None)),
     };
-    let query = match api::read_query(args.expression.clone(), args.filters.has_ip()) {
-        Ok(q) => q,
-        Err(status) => return status,
-    };
-    let client = match args.api.client() {
-        Ok(c) => c,
-        Err(status) => return status,
-    };
-    let mut builder = match args.filters.search(&client, query) {
-        Ok(b) => b.summarize(field),
-        Err(status) => return status,
-    };
+    let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
+    let client = args.api.client()?;
+    let mut builder = args.filters.search(&client, query)?.summarize(field);
     for c in &args.context {
         builder = builder.context(c);
     }
@@ -242,20 +225,17 @@ pub fn summarize(args: SummarizeArgs) -> u8 {
     if args.cardinality {
         builder = builder.cardinality(true);
     }
-    let rt = match api::runtime() {
-        Ok(rt) => rt,
-        Err(status) => return status,
-    };
+    let rt = api::runtime()?;
     let summary = match rt.block_on(builder.send()) {
         Ok(s) => s,
-        Err(e) => return api::error(&e),
+        Err(e) => return Err(api::error(&e)),
     };
     let mut out = io::stdout().lock();
     let written = match args.output {
         SummaryOutput::Json => api::json_line(&mut out, &summary),
         SummaryOutput::Table => write!(out, "{}", table(&summary)),
     };
-    written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK)
+    Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
 }
 
 /// Aligned `value count` rows, a header, then `(other)` and, when known, `(distinct)`.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::Args;
 use driftql::server::{Dataset, Server, ServerOptions};
 
+use crate::Status;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
 
 /// The address `serve` listens on unless told otherwise.
@@ -38,11 +39,8 @@ pub struct ServeArgs {
     max_concurrent: Option<usize>,
 }
 
-pub fn serve(args: ServeArgs) -> u8 {
-    let dataset = match load(&args) {
-        Ok(d) => Arc::new(d),
-        Err(status) => return status,
-    };
+pub fn serve(args: ServeArgs) -> Status {
+    let dataset = Arc::new(load(&args)?);
     let options = ServerOptions::default()
         .with_enterprise(args.enterprise)
         .with_max_concurrent(args.max_concurrent);
@@ -57,7 +55,7 @@ pub fn serve(args: ServeArgs) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("driftql: cannot start the server: {e}");
-            return EXIT_SYNTAX;
+            return Err(EXIT_SYNTAX);
         }
     };
     let reports = dataset.len();
@@ -77,11 +75,11 @@ pub fn serve(args: ServeArgs) -> u8 {
     match result {
         Ok(()) => {
             eprintln!("driftql: stopped");
-            EXIT_OK
+            Ok(EXIT_OK)
         }
         Err(e) => {
             eprintln!("driftql: the server failed on {}: {e}", args.addr);
-            EXIT_SYNTAX
+            Err(EXIT_SYNTAX)
         }
     }
 }
