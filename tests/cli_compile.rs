@@ -5,30 +5,13 @@
 
 #![cfg(feature = "cli")]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
+
+use common::driftql;
 
 use driftql::Expr;
-
-/// Runs `driftql ARGS` with `stdin` as standard input.
-fn driftql(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the driftql binary runs");
-    child
-        .stdin
-        .take()
-        .expect("a pipe")
-        .write_all(stdin.as_bytes())
-        .expect("standard input is written");
-    child.wait_with_output().expect("driftql finishes")
-}
 
 fn stdout(out: &Output) -> &str {
     std::str::from_utf8(&out.stdout).expect("UTF-8 on standard output")

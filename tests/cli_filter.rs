@@ -1,31 +1,14 @@
 //! `driftql filter`: input shapes, output bytes, bad lines, options, exit status.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn driftql(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    // The command may exit without reading (a bad expression): ignore a broken pipe.
-    let _ = input.write_all(stdin);
-    drop(input);
-    child.wait_with_output().unwrap()
-}
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{driftql, text};
 
 fn filter(expr: &str, stdin: &str) -> Output {
     driftql(&["filter", expr], stdin.as_bytes())
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8(b.to_vec()).unwrap()
 }
 
 /// A file under the test's scratch directory holding `contents`.

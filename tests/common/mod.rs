@@ -1,0 +1,30 @@
+//! What the command-line tests share: running the `driftql` binary as a user runs it.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `driftql ARGS` with `stdin` as standard input, with colours off (`NO_COLOR=1`, no
+/// `CLICOLOR_FORCE`) and every stream piped.
+pub fn driftql(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the driftql binary runs");
+    let mut input = child.stdin.take().expect("a pipe");
+    // The command may exit without reading (a bad expression): ignore a broken pipe.
+    let _ = input.write_all(stdin.as_ref());
+    drop(input);
+    child.wait_with_output().expect("driftql finishes")
+}
+
+/// Bytes as text (the tool writes UTF-8).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).expect("UTF-8 output")
+}
