@@ -266,10 +266,16 @@ fn build_or(src: &str, pair: Pair<'_, Rule>) -> Expr {
             }
         }
 
-        /// Ends the `and` chain: it becomes one operand of the `or`.
+        /// Ends the `and` chain: it becomes one operand of the `or`. A chain of one operand
+        /// leaves its vector behind for the next chain, so `a or b or c` allocates none.
         fn end_chain(&mut self) {
-            let chain = std::mem::take(&mut self.ands);
-            match Expr::from_flat(GroupKind::And, chain).expect("an operand") {
+            let chain = if self.ands.len() == 1 {
+                self.ands.pop().expect("one operand")
+            } else {
+                let chain = std::mem::take(&mut self.ands);
+                Expr::from_flat(GroupKind::And, chain).expect("an operand")
+            };
+            match chain {
                 Expr::Or(g) => self.ors.extend(g.into_operands()),
                 e => self.ors.push(e),
             }

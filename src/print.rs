@@ -17,17 +17,24 @@ use crate::ast::{Expr, Term};
 
 /// Whether a value can be printed without quotes.
 pub(crate) fn value_is_bare(value: &str) -> bool {
-    !value.is_empty()
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | '"' | '\\' | '*'))
+    !value.is_empty() && is_bare(value, b"()\"\\*")
 }
 
 /// Whether a context can be printed without quotes.
 pub(crate) fn context_is_bare(context: &str) -> bool {
-    !context
-        .chars()
-        .any(|c| c.is_whitespace() || matches!(c, ':' | '=' | ';' | '(' | ')' | '"' | '\\'))
+    is_bare(context, b":=;()\"\\")
+}
+
+/// Whether `s` has no white space (Unicode's definition) and none of the ASCII `specials`.
+/// ASCII text, the common case, is checked byte by byte.
+fn is_bare(s: &str, specials: &[u8]) -> bool {
+    if s.is_ascii() {
+        s.bytes()
+            .all(|b| !b.is_ascii_whitespace() && b != 0x0b && !specials.contains(&b))
+    } else {
+        s.chars()
+            .all(|c| !c.is_whitespace() && !(c.is_ascii() && specials.contains(&(c as u8))))
+    }
 }
 
 /// Writes `s` in double quotes, escaping `"` and `\`.
@@ -97,5 +104,25 @@ impl fmt::Display for Expr {
                 f.write_char(')')
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_unicode_white_space() {
+        for b in 0u8..128 {
+            let c = b as char;
+            let s = c.to_string();
+            let expected = !c.is_whitespace() && !"()\"\\*".contains(c);
+            assert_eq!(value_is_bare(&s), expected, "{b:#x}");
+            // The same character beside a non-ASCII one takes the other path.
+            assert_eq!(value_is_bare(&format!("é{c}")), expected, "é{b:#x}");
+        }
+        assert!(!value_is_bare("a\u{a0}b"));
+        assert!(!context_is_bare("a\u{3000}b"));
+        assert!(context_is_bare("") && !value_is_bare(""));
     }
 }
