@@ -32,8 +32,8 @@ fn is_bare(s: &str, specials: &[u8]) -> bool {
         s.bytes()
             .all(|b| !b.is_ascii_whitespace() && b != 0x0b && !specials.contains(&b))
     } else {
-        s.chars()
-            .all(|c| !c.is_whitespace() && !(c.is_ascii() && specials.contains(&(c as u8))))
+        let special = |c: char| c.is_ascii() && specials.contains(&(c as u8));
+        s.chars().all(|c| !c.is_whitespace() && !special(c))
     }
 }
 
