@@ -1,8 +1,9 @@
 //! # driftql
 //!
-//! A compiler for the Driftnet search expression language: a pest grammar, a typed syntax tree,
-//! a validator with fixable findings, a canonical printer and (with the `cli` feature) the
-//! `driftql` command-line tool.
+//! A compiler for the Driftnet search expression language — a pest grammar, a typed syntax tree,
+//! a validator with fixable findings and a canonical printer — with an evaluator of the search
+//! semantics ([`eval`]), an async API client ([`client`]), a local API server ([`server`]) and
+//! the `driftql` command-line tool.
 //!
 //! ```
 //! let q = driftql::parse(r#"entity:"Tencent Cloud Computing" not port-tcp:22"#).unwrap();
@@ -11,8 +12,9 @@
 //! ```
 //!
 //! Data flows one way: text → pest pairs → [`Expr`] ([`parse`]) → findings
-//! ([`Query::validate`], [`Query::fix`]) → canonical text (`Display`). The type registry is data,
-//! in [`types`]; the other request parameters are checked by the types in [`request`].
+//! ([`Query::validate`], [`Query::fix`]) → canonical text (`Display`) → request ([`client`]).
+//! The type registry is data, in [`types`]; the other request parameters are checked by the
+//! types in [`request`]; scan reports are [`Report`]s, matched by a compiled [`Matcher`].
 //!
 //! ## The language
 //!
@@ -31,7 +33,10 @@
 //! - **Nesting** is counted in parentheses and `not`s on the way to the deepest term; at most
 //!   [`MAX_DEPTH`] levels parse. The bound holds both as written and as printed: in the canonical
 //!   form every `and`/`or` group is parenthesised, so `a:1 or b:1 and (…)` nests two levels per
-//!   `(`. [`Query::try_from`] applies the same bound to built trees.
+//!   `(`. [`Query::try_from`] applies the same bound to built trees. A tree built by hand is the
+//!   program's own: printing, comparing and dropping it recurse once per level, so keep it
+//!   within the bound too ([`Expr::depth`] tells; the evaluator and [`Expr::depth`] itself never
+//!   recurse).
 //! - **Building** a [`Term`] with a type outside `[A-Za-z0-9_.-]+` is refused
 //!   ([`Term::try_new`]); values and contexts may hold any string.
 //!
@@ -44,7 +49,8 @@
 //!   dataset (axum, tokio).
 //! - `cli` (default) — the `driftql` binary (includes `client` and `server`).
 //!
-//! With `--no-default-features` only pest, serde, thiserror, ipnet, strsim and time are pulled in.
+//! With `--no-default-features` (parse, print, validate, evaluate) only pest, serde, thiserror,
+//! ipnet, strsim, time and stacker are pulled in.
 
 #![warn(missing_docs)]
 
