@@ -18,12 +18,33 @@ pub fn expression(arg: Option<String>) -> io::Result<String> {
 }
 
 /// Runs `each` on every line of standard input with its 1-based number, writing to a buffered
-/// standard output; returns the highest exit status any line produced.
+/// standard output; returns the highest exit status any line produced. A line that is not UTF-8
+/// is reported with its number (status 2) and the others go on.
 pub fn each_line(mut each: impl FnMut(usize, &str, &mut dyn Write) -> io::Result<u8>) -> u8 {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut stdin = io::stdin().lock();
     let mut status = crate::EXIT_OK;
-    for (i, line) in io::stdin().lock().lines().enumerate() {
-        let result = line.and_then(|line| each(i + 1, &line, &mut stdout));
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        match stdin.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return io_error(&e),
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let result = match std::str::from_utf8(line) {
+            Ok(line) => each(n, line, &mut stdout),
+            Err(e) => {
+                let _ = stdout.flush();
+                eprintln!(
+                    "driftql: <stdin>:{n}: not UTF-8 text (byte {} is invalid)",
+                    e.valid_up_to() + 1
+                );
+                Ok(crate::EXIT_SYNTAX)
+            }
+        };
         match result {
             Ok(s) => status = status.max(s),
             Err(e) => return io_error(&e),
