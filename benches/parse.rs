@@ -2,8 +2,8 @@
 //!
 //! - `peer/{realistic,nested}`: parse the same queries with driftql and with
 //!   `tantivy-query-grammar` (Lucene-style translations), in queries per second.
-//! - `stages/{realistic,nested}`: parse, validate, print and the whole pipeline, in bytes per
-//!   second of driftql source.
+//! - `stages/{realistic,nested}`: parse, validate, print and the whole pipeline, in expressions
+//!   and bytes of driftql source per second.
 //! - `depth/N`: one expression nested N levels deep: bytes per second should not fall with N.
 //! - `flat_1mb`: one expression of about 1 MB.
 //!
@@ -33,6 +33,7 @@ fn peer(c: &mut Criterion) {
             driftql::parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
             tantivy_query_grammar::parse_query(l).unwrap_or_else(|_| panic!("tantivy: {l}"));
         }
+        // Queries per second: the two syntaxes spell the same queries with different bytes.
         let mut g = c.benchmark_group(format!("peer/{name}"));
         g.throughput(Throughput::Elements(pairs.len() as u64));
         g.bench_function("driftql", |b| {
@@ -62,7 +63,10 @@ fn stages(c: &mut Criterion) {
         let parsed: Vec<driftql::Query> =
             sources.iter().map(|s| driftql::parse(s).unwrap()).collect();
         let mut g = c.benchmark_group(format!("stages/{name}"));
-        g.throughput(Throughput::Bytes(bytes(&sources)));
+        g.throughput(Throughput::ElementsAndBytes {
+            elements: sources.len() as u64,
+            bytes: bytes(&sources),
+        });
         g.bench_function("parse", |b| {
             b.iter(|| {
                 for s in &sources {
