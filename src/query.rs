@@ -10,6 +10,8 @@ use crate::parse::{MAX_DEPTH, ParseError, parse_expr};
 /// A parsed expression and its source text.
 ///
 /// Spans in the tree (and in diagnostics about it) are byte offsets into [`Query::source`].
+/// Two queries are equal (and hash alike) when their trees are equal, however they were written:
+/// `parse("a:1 AND b:2") == parse("(a:1 and b:2)")`.
 /// `Display` renders the canonical form. A query built with the builder API is converted with
 /// [`Query::try_from`]: its source is its canonical form, parsed again so that every span is real.
 ///
@@ -19,7 +21,7 @@ use crate::parse::{MAX_DEPTH, ParseError, parse_expr};
 /// let q = Query::try_from(expr).unwrap();
 /// assert_eq!(q.source(), "(port-tcp:443 and not geo-country=CN)");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct Query {
     #[serde(skip)]
@@ -53,6 +55,20 @@ impl Query {
     }
 }
 
+impl PartialEq for Query {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+    }
+}
+
+impl Eq for Query {}
+
+impl std::hash::Hash for Query {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.expr.hash(state);
+    }
+}
+
 impl fmt::Display for Query {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.expr.fmt(f)
@@ -81,5 +97,17 @@ impl TryFrom<Expr> for Query {
         let source = expr.to_string();
         let expr = parse_expr(&source)?;
         Ok(Query { source, expr })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn queries_are_equal_when_their_trees_are() {
+        let a = crate::parse("a:1 AND b:2").unwrap();
+        let b = crate::parse("(a:1 and (b:2))").unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a.source(), b.source());
+        assert_ne!(a, crate::parse("a:1 or b:2").unwrap());
     }
 }
