@@ -4,6 +4,8 @@
 
 #![cfg(all(feature = "cli", feature = "server"))]
 
+mod server_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use std::sync::LazyLock;
 use driftql::server::Dataset;
 use driftql::{Item, MatchOptions, Report};
 use serde_json::Value;
+use server_support::get;
 
 const TOKEN: &str = "cli-e2e-T0KEN";
 /// The sample the servers serve: the same reports `Dataset::sample` builds here.
@@ -35,10 +38,17 @@ impl Drop for Serving {
 
 /// Starts `driftql serve ARGS --addr 127.0.0.1:0 --token TOKEN` and reads the URL it prints.
 fn serve(args: &[&str]) -> Serving {
+    let mut with_token = args.to_vec();
+    with_token.extend(["--token", TOKEN]);
+    serve_open(&with_token).0
+}
+
+/// Starts `driftql serve ARGS --addr 127.0.0.1:0`; returns it and the line it printed.
+fn serve_open(args: &[&str]) -> (Serving, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
         .arg("serve")
         .args(args)
-        .args(["--addr", "127.0.0.1:0", "--token", TOKEN])
+        .args(["--addr", "127.0.0.1:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -56,7 +66,7 @@ fn serve(args: &[&str]) -> Serving {
         .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
-    serving
+    (serving, line)
 }
 
 fn serve_sample() -> Serving {
@@ -721,4 +731,68 @@ fn a_saved_search_filtered_offline_agrees_with_a_narrower_search() {
     let count = driftql(&["filter", "--count", "port-tcp:2222", file]);
     assert_eq!(stdout(&count).trim(), summary["values"]["2222"].to_string());
     std::fs::remove_file(&saved).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The README's two-terminal demo
+
+#[test]
+fn the_readme_demo_answers_as_shown() {
+    let readme = include_str!("../README.md");
+    let (s, line) = serve_open(&["--sample", "20000"]);
+    let port = s.url.rsplit(':').next().unwrap();
+    let shown = line.replace(&format!(":{port} "), ":8080 ");
+    assert!(
+        readme.contains(&format!("$ driftql serve --sample 20000\n{shown}")),
+        "{shown}"
+    );
+    let addr = s.url.trim_start_matches("http://").parse().unwrap();
+
+    // The search, from the command line and with curl.
+    let expr = "product-tag:hikvision* and geo-country=CN";
+    assert!(readme.contains(&format!("--token demo '{expr}'")));
+    let o = driftql(&["search", "--api-url", &s.url, "--token", "demo", expr]);
+    assert_status(&o, 0);
+    let first = reports(&o);
+    assert_eq!(first.len(), 100);
+    let page = get(addr, "/v1/scan/protocols", &[("expression", expr)]);
+    assert_eq!(page.status, 200);
+    let j = page.json();
+    let shown = format!(
+        r#"{{"page":0,"pages":{},"result_count":{},"results":[{{"date":"{}","id":"{}","items":[...]}}, ...]}}"#,
+        j["pages"], j["result_count"], first[0].date, first[0].id
+    );
+    assert!(readme.contains(&shown), "{shown}");
+    assert_eq!(j["results"][0]["id"].as_str(), Some(first[0].id.as_str()));
+
+    // The summary, byte for byte.
+    let summary = get(
+        addr,
+        "/v1/scan/protocols",
+        &[
+            ("expression", "protocol=ssh and port-tcp:22"),
+            ("summarize", "product-info"),
+            ("summary_limit", "3"),
+            ("summary_cardinality", "true"),
+        ],
+    );
+    let body = String::from_utf8(summary.body).unwrap();
+    assert!(readme.contains(&format!("\n{body}\n")), "{body}");
+
+    // The refusal, as far as the README shows it.
+    let refused = get(
+        addr,
+        "/v1/scan/protocols",
+        &[("expression", "geo-country:cn")],
+    );
+    assert_eq!(refused.status, 400);
+    let body = String::from_utf8(refused.body).unwrap();
+    let shown = readme
+        .lines()
+        .find(|l| l.starts_with(r#"{"error":"expression: `geo-country`"#))
+        .unwrap();
+    for part in shown.split("...") {
+        let part = part.trim_matches(',');
+        assert!(body.contains(part), "{part:?} not in {body}");
+    }
 }
