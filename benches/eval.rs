@@ -1,4 +1,5 @@
-//! Throughput of the evaluator over synthetic scan reports (`sample`: 8–20 items of varied types).
+//! Throughput of the evaluator over synthetic scan reports: the sample `driftql serve` serves
+//! ([`driftql::server::sample`]).
 //!
 //! - `match/*`: a compiled query over 100,000 in-memory [`Report`]s, in reports per second:
 //!   a typical three-term query and other shapes (prefix, `search-term`, IP blocks, `not`,
@@ -8,16 +9,14 @@
 //!
 //! Run with `cargo bench --bench eval`; the README's evaluator figures come from here.
 
-mod sample;
-
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use driftql::server::sample;
 use driftql::{MatchOptions, Matcher, Report, ReportRef};
 
 const REPORTS: usize = 100_000;
-const SEED: u64 = 1;
 
 /// The queries: a name and the expression.
 const QUERIES: &[(&str, &str)] = &[
@@ -26,11 +25,11 @@ const QUERIES: &[(&str, &str)] = &[
         "product-tag:nginx and port-tcp:443 and not geo-country=CN",
     ),
     ("prefix", "product-tag:hik* or http-header;Server=Apache*"),
-    ("search_term", "search-term:admin"),
+    ("search_term", "search-term:login"),
     ("ip_cidr", "ip:10.0.0.0/8 or ip:2001:db8::/32"),
     ("not", "not port-tcp:443"),
     ("phrase_slop_1", r#"entity:"university london""#),
-    ("host", "host:example.com"),
+    ("host", "host:amazonaws.com"),
 ];
 
 fn matcher(expr: &str) -> Matcher {
@@ -45,7 +44,7 @@ fn count(m: &Matcher, reports: &[Report]) -> usize {
 }
 
 fn in_memory(c: &mut Criterion) {
-    let reports = sample::reports(REPORTS, SEED);
+    let reports = sample::sample(REPORTS);
     let mut g = c.benchmark_group("match");
     g.throughput(Throughput::Elements(REPORTS as u64));
     for (name, expr) in QUERIES {
@@ -64,7 +63,7 @@ fn in_memory(c: &mut Criterion) {
 
 fn lines(c: &mut Criterion) {
     let mut ndjson = Vec::new();
-    for r in sample::reports(REPORTS, SEED) {
+    for r in sample::reports(REPORTS) {
         serde_json::to_writer(&mut ndjson, &r).unwrap();
         ndjson.push(b'\n');
     }

@@ -235,11 +235,14 @@ impl Client {
     }
 
     fn status_failure(&self, status: u16, retry_after: Option<Duration>, body: &[u8]) -> Failure {
-        let message = self.scrub(&server_message(status, body));
+        let raw = server_message(status, body);
+        let message = self.scrub(&raw);
         let error = match status {
             401 => Error::Unauthorized { message },
             403 => {
-                let m = message.to_ascii_lowercase();
+                // Judged on the server's own words: the token, redacted in `message`, may be
+                // part of one of them.
+                let m = raw.to_ascii_lowercase();
                 if ["quota", "limit", "usage", "exhaust", "exceed"]
                     .iter()
                     .any(|w| m.contains(w))

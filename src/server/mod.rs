@@ -77,7 +77,9 @@
 //!
 //! - The query string is decoded as a form (`+` is a space, `%XX` a byte); a name or value that
 //!   is not UTF-8 once decoded is a 400 (`invalid-encoding`).
-//! - An **empty** value counts as absent (`expression=&ip=8.8.8.8` searches by `ip`).
+//! - An **empty** value counts as absent (`expression=&ip=8.8.8.8` searches by `ip`), except in
+//!   `summary_context` and `summary_nocontext`, where it is the empty context (the items about
+//!   the scanned address or host itself: `summary_context=` counts only those).
 //! - **Unknown** parameters are ignored, as the real service may add some. Names are
 //!   case-sensitive (`Page` is an unknown parameter).
 //! - Every parameter except `summary_context` and `summary_nocontext` may be given **once**; a

@@ -57,6 +57,15 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `name`, empty ones included.
+    fn every(&self, name: &str) -> impl Iterator<Item = &str> + '_ {
+        let name = name.to_owned();
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The value of a parameter given at most once; an empty value counts as absent.
     fn one(&self, name: &'static str, errors: &mut Vec<ParamDiagnostic>) -> Option<&str> {
         let mut values = self.all(name);
@@ -183,8 +192,9 @@ impl Params {
             .and_then(|v| request_result(SummaryLimit::parse(v, enterprise), v, e))
             .unwrap_or(SummaryLimit::DEFAULT);
         let cardinality = self.bool("summary_cardinality", e);
-        let contexts: Vec<String> = self.all("summary_context").map(str::to_owned).collect();
-        let nocontexts: Vec<String> = self.all("summary_nocontext").map(str::to_owned).collect();
+        // An empty context is a context (the scanned host's), not an absent parameter.
+        let contexts: Vec<String> = self.every("summary_context").map(str::to_owned).collect();
+        let nocontexts: Vec<String> = self.every("summary_nocontext").map(str::to_owned).collect();
 
         if expression.is_none()
             && ip.is_none()

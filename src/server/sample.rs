@@ -43,14 +43,24 @@ use crate::report::{Item, Report};
 /// assert_eq!(a, driftql::server::sample::sample(50));
 /// ```
 pub fn sample(n: usize) -> Vec<Report> {
+    reports(n).collect()
+}
+
+/// The reports of [`sample(n)`](sample), in the same order, made one at a time: for writing
+/// a large sample out without holding it in memory.
+///
+/// ```
+/// use driftql::server::sample::{reports, sample};
+/// assert!(reports(30).eq(sample(30)));
+/// ```
+pub fn reports(n: usize) -> impl ExactSizeIterator<Item = Report> + Clone {
     let hosts = n.div_ceil(3).max(1) as u64;
-    (0..n as u64)
-        .map(|i| {
-            let mut rng = Rng::new(SEED ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let host = rng.below(hosts);
-            report(host, &mut rng)
-        })
-        .collect()
+    (0..n).map(move |i| {
+        let i = i as u64;
+        let mut rng = Rng::new(SEED ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let host = rng.below(hosts);
+        report(host, &mut rng)
+    })
 }
 
 const SEED: u64 = 0x6472_6966_746e_6574; // "driftnet"
