@@ -82,13 +82,9 @@ fn stages(c: &mut Criterion) {
             })
         });
         g.bench_function("print", |b| {
-            let mut out = String::with_capacity(1 << 16);
             b.iter(|| {
                 for q in &parsed {
-                    out.clear();
-                    use std::fmt::Write;
-                    write!(out, "{}", black_box(q)).unwrap();
-                    black_box(&out);
+                    black_box(black_box(q).canonical());
                 }
             })
         });
@@ -97,7 +93,7 @@ fn stages(c: &mut Criterion) {
                 for s in &sources {
                     let q = driftql::parse(black_box(s)).unwrap();
                     black_box(q.validate());
-                    black_box(q.to_string());
+                    black_box(q.canonical());
                 }
             })
         });
@@ -126,7 +122,7 @@ fn flat_1mb(c: &mut Criterion) {
     g.bench_function("parse", |b| {
         b.iter(|| black_box(driftql::parse(black_box(&s)).unwrap()))
     });
-    g.bench_function("print", |b| b.iter(|| black_box(black_box(&q).to_string())));
+    g.bench_function("print", |b| b.iter(|| black_box(black_box(&q).canonical())));
     g.finish();
 }
 

@@ -60,50 +60,71 @@ pub(crate) fn write_value(f: &mut impl Write, value: &str) -> fmt::Result {
     }
 }
 
+/// Writes a term in canonical form.
+fn write_term(f: &mut impl Write, t: &Term) -> fmt::Result {
+    f.write_str(t.ty())?;
+    if let Some(ctx) = t.context() {
+        f.write_char(';')?;
+        if context_is_bare(ctx) {
+            f.write_str(ctx)?;
+        } else {
+            write_quoted(f, ctx)?;
+        }
+    }
+    f.write_char(t.op().as_char())?;
+    write_value(f, t.value())?;
+    if t.is_prefix() {
+        f.write_char('*')?;
+    }
+    Ok(())
+}
+
+/// Writes an expression in canonical form. Generic over the writer, so printing into a `String`
+/// ([`Expr::canonical`]) pushes straight onto it, without the formatter's indirection.
+pub(crate) fn write_expr(f: &mut impl Write, e: &Expr) -> fmt::Result {
+    match e {
+        Expr::Term(t) => write_term(f, t),
+        Expr::Not { operand, .. } => {
+            f.write_str("not ")?;
+            write_expr(f, operand)
+        }
+        Expr::And(g) | Expr::Or(g) => {
+            let sep = if matches!(e, Expr::And(_)) {
+                " and "
+            } else {
+                " or "
+            };
+            f.write_char('(')?;
+            for (i, operand) in g.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                write_expr(f, operand)?;
+            }
+            f.write_char(')')
+        }
+    }
+}
+
 impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.ty())?;
-        if let Some(ctx) = self.context() {
-            f.write_char(';')?;
-            if context_is_bare(ctx) {
-                f.write_str(ctx)?;
-            } else {
-                write_quoted(f, ctx)?;
-            }
-        }
-        f.write_char(self.op().as_char())?;
-        write_value(f, self.value())?;
-        if self.is_prefix() {
-            f.write_char('*')?;
-        }
-        Ok(())
+        write_term(f, self)
     }
 }
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expr::Term(t) => t.fmt(f),
-            Expr::Not { operand, .. } => {
-                f.write_str("not ")?;
-                operand.fmt(f)
-            }
-            Expr::And(g) | Expr::Or(g) => {
-                let sep = if matches!(self, Expr::And(_)) {
-                    " and "
-                } else {
-                    " or "
-                };
-                f.write_char('(')?;
-                for (i, e) in g.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(sep)?;
-                    }
-                    e.fmt(f)?;
-                }
-                f.write_char(')')
-            }
-        }
+        write_expr(f, self)
+    }
+}
+
+impl Expr {
+    /// The canonical form, as `to_string()` gives it, printed straight into a `String` sized
+    /// for `size_hint` bytes (the length of the source is a good guess).
+    pub fn canonical(&self, size_hint: usize) -> String {
+        let mut out = String::with_capacity(size_hint + size_hint / 8 + 8);
+        write_expr(&mut out, self).expect("writing to a String cannot fail");
+        out
     }
 }
 

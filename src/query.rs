@@ -49,9 +49,10 @@ impl Query {
         self.expr
     }
 
-    /// The canonical form (the same as `to_string()`).
+    /// The canonical form: the same text as `to_string()`, printed without the formatting
+    /// machinery.
     pub fn canonical(&self) -> String {
-        self.expr.to_string()
+        self.expr.canonical(self.source.len())
     }
 }
 
@@ -94,7 +95,7 @@ impl TryFrom<Expr> for Query {
         if expr.depth() > MAX_DEPTH + 1 {
             return Err(ParseError::too_deep("", Span::default()));
         }
-        let source = expr.to_string();
+        let source = expr.canonical(0);
         let expr = parse_expr(&source)?;
         Ok(Query { source, expr })
     }

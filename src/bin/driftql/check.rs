@@ -66,9 +66,9 @@ fn check_source(source: &str, args: &CheckArgs) -> Outcome {
     let (canonical, judged) = if args.fix {
         let fixed = query.fix();
         let remaining = fixed.validate();
-        (fixed.to_string(), remaining)
+        (fixed.canonical(), remaining)
     } else {
-        (query.to_string(), diagnostics.clone())
+        (query.canonical(), diagnostics.clone())
     };
     let failed = judged.iter().any(|d| d.is_error() || args.deny_warnings);
     Outcome {
