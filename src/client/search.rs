@@ -71,7 +71,7 @@ impl Params {
             q.append_pair("indirect", bool_str(b));
         }
         if let Some(e) = &self.expression {
-            q.append_pair("expression", &e.to_string());
+            q.append_pair("expression", &e.canonical());
         }
         if let Some(n) = self.slop {
             q.append_pair("slop", &n.to_string());
