@@ -158,7 +158,11 @@ pub static KNOWN_PROTOCOLS: &[&str] = &[
 
 /// The registry row of a type, by name (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static TypeInfo> {
-    TYPES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    // Names are nearly always written in lowercase: an exact comparison settles most lookups.
+    TYPES
+        .iter()
+        .find(|t| t.name == name)
+        .or_else(|| TYPES.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
 }
 
 /// The known types within edit distance 2 of `name` (case-insensitive), closest first (ties in
