@@ -179,15 +179,17 @@ impl Cx<'_> {
             skip_ws(self.src, inner.start + "not".len())
         };
         let span = Span::new(outer.start, operand_start);
-        let fix = (!outer.is_empty()).then(|| crate::Fix {
-            span,
+        let fix = (!outer.is_empty()).then(|| {
             // `a:1 not not b:2` is `a:1 and b:2`: a juxtaposed `not` carried the `and`.
-            replacement: if follows_operand(self.src, outer.start) {
+            let mut replacement = String::from(if follows_operand(self.src, outer.start) {
                 "and "
             } else {
                 ""
-            }
-            .into(),
+            });
+            // The parentheses between the two stay: `not (not a:1)` is `(a:1)`.
+            let between = self.src.get(outer.start + "not".len()..inner.start);
+            replacement.extend(between.unwrap_or("").chars().filter(|&c| c == '('));
+            crate::Fix { span, replacement }
         });
         let d = self.push(
             Severity::Warning,
