@@ -458,18 +458,10 @@ fn value_fix(t: &Term, value: &str) -> Option<crate::Fix> {
 }
 
 /// Whether an operand (a term or a `)`) stands right before `at`, rather than an operator, a `(`
-/// or the start.
+/// or the start. The text before is read as the parser reads it, so an escaped `\(` or `\ and`
+/// inside a value is part of the value.
 fn follows_operand(src: &str, at: usize) -> bool {
-    let before = src[..at].trim_end_matches([' ', '\t', '\r', '\n']);
-    let last_word = before
-        .rsplit([' ', '\t', '\r', '\n', '('])
-        .next()
-        .unwrap_or("");
-    !before.is_empty()
-        && !before.ends_with('(')
-        && !["and", "or", "not"]
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(last_word))
+    crate::parse::operand_before(src, at)
 }
 
 fn skip_ws(src: &str, mut at: usize) -> usize {

@@ -37,3 +37,18 @@ fn double_negation_fix_keeps_the_parentheses_between_the_nots() {
     assert_fixes_to("not (not (not (not title:a)))", "(((title:a)))");
     assert_fixes_to("title:x not not (not not title:a)", "title:x and (title:a)");
 }
+
+#[test]
+fn double_negation_fix_reads_escapes_before_the_nots() {
+    // An escaped `(` or space, or a value ending in `and`, is part of the value before: the
+    // `not not` stands juxtaposed to it and carried the `and`.
+    assert_fixes_to(r"title:foo\( not not title:b", r"title:foo\( and title:b");
+    assert_fixes_to(r"title:a\ and not not title:b", r"title:a\ and and title:b");
+    assert_fixes_to(r"title:a\(and not not title:b", r"title:a\(and and title:b");
+    assert_fixes_to("title:a\\\tor not not title:b", "title:a\\\tor and title:b");
+    // Real operators and parentheses still take no `and`.
+    assert_fixes_to("title:a and not not title:b", "title:a and title:b");
+    assert_fixes_to("title:a OR (not not title:b)", "title:a OR (title:b)");
+    assert_fixes_to("(title:a)not not title:b", "(title:a)and title:b");
+    assert_fixes_to(r#"title:"(" not not title:b"#, r#"title:"(" and title:b"#);
+}
