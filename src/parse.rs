@@ -550,6 +550,20 @@ fn scan_escape(src: &str, at: usize) -> Result<usize, ParseError> {
     Ok(char_end(src, at + 1))
 }
 
+/// Whether the token before the one starting at `at` ends an operand (a term or a `)`): the
+/// tokens are read from the start, so quotes and escapes are taken as the grammar takes them.
+pub(crate) fn operand_before(src: &str, at: usize) -> bool {
+    let mut scanner = Scanner::new(src);
+    let mut last = None;
+    while let Some(Ok(token)) = scanner.next_token() {
+        if token.span.start >= at {
+            break;
+        }
+        last = Some(token.tok);
+    }
+    matches!(last, Some(Tok::Word | Tok::Close))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Nesting guard
 

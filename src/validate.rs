@@ -179,15 +179,17 @@ impl Cx<'_> {
             skip_ws(self.src, inner.start + "not".len())
         };
         let span = Span::new(outer.start, operand_start);
-        let fix = (!outer.is_empty()).then(|| crate::Fix {
-            span,
+        let fix = (!outer.is_empty()).then(|| {
             // `a:1 not not b:2` is `a:1 and b:2`: a juxtaposed `not` carried the `and`.
-            replacement: if follows_operand(self.src, outer.start) {
+            let mut replacement = String::from(if follows_operand(self.src, outer.start) {
                 "and "
             } else {
                 ""
-            }
-            .into(),
+            });
+            // The parentheses between the two stay: `not (not a:1)` is `(a:1)`.
+            let between = self.src.get(outer.start + "not".len()..inner.start);
+            replacement.extend(between.unwrap_or("").chars().filter(|&c| c == '('));
+            crate::Fix { span, replacement }
         });
         let d = self.push(
             Severity::Warning,
@@ -454,18 +456,10 @@ fn value_fix(t: &Term, value: &str) -> Option<crate::Fix> {
 }
 
 /// Whether an operand (a term or a `)`) stands right before `at`, rather than an operator, a `(`
-/// or the start.
+/// or the start. The text before is read as the parser reads it, so an escaped `\(` or `\ and`
+/// inside a value is part of the value.
 fn follows_operand(src: &str, at: usize) -> bool {
-    let before = src[..at].trim_end_matches([' ', '\t', '\r', '\n']);
-    let last_word = before
-        .rsplit([' ', '\t', '\r', '\n', '('])
-        .next()
-        .unwrap_or("");
-    !before.is_empty()
-        && !before.ends_with('(')
-        && !["and", "or", "not"]
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(last_word))
+    crate::parse::operand_before(src, at)
 }
 
 fn skip_ws(src: &str, mut at: usize) -> usize {
