@@ -550,18 +550,19 @@ fn scan_escape(src: &str, at: usize) -> Result<usize, ParseError> {
     Ok(char_end(src, at + 1))
 }
 
-/// Whether the token before the one starting at `at` ends an operand (a term or a `)`): the
-/// tokens are read from the start, so quotes and escapes are taken as the grammar takes them.
-pub(crate) fn operand_before(src: &str, at: usize) -> bool {
+/// Where each token of `src` starts, and whether it ends an operand (a term or a `)`), in order.
+/// The tokens are read from the start as the grammar reads them, so quotes and escapes hide
+/// what they hold.
+pub(crate) fn operand_ends(src: &str) -> Vec<(usize, bool)> {
     let mut scanner = Scanner::new(src);
-    let mut last = None;
+    let mut tokens = Vec::new();
     while let Some(Ok(token)) = scanner.next_token() {
-        if token.span.start >= at {
-            break;
-        }
-        last = Some(token.tok);
+        tokens.push((
+            token.span.start,
+            matches!(token.tok, Tok::Word | Tok::Close),
+        ));
     }
-    matches!(last, Some(Tok::Word | Tok::Close))
+    tokens
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,9 +65,11 @@ impl Query {
         let mut cx = Cx {
             src: self.source(),
             out: &mut out,
+            tokens: None,
         };
         cx.expr(self.expr());
         out.sort_by_key(|d| (d.span.start, d.span.end));
+        crate::diagnostic::locate_all(self.source(), &mut out);
         out
     }
 
@@ -139,6 +141,8 @@ impl Query {
 struct Cx<'a> {
     src: &'a str,
     out: &'a mut Vec<Diagnostic>,
+    /// The source's tokens (see [`crate::parse::operand_ends`]), read at the first `not not`.
+    tokens: Option<Vec<(usize, bool)>>,
 }
 
 impl Cx<'_> {
@@ -166,9 +170,22 @@ impl Cx<'_> {
         span: Span,
         message: String,
     ) -> &mut Diagnostic {
+        // Lines and columns are set for all findings at once, at the end.
         self.out
-            .push(Diagnostic::new(severity, code, self.src, span, message));
+            .push(Diagnostic::unlocated(severity, code, span, message));
         self.out.last_mut().expect("just pushed")
+    }
+
+    /// Whether an operand (a term or a `)`) stands right before the token at `at`, rather than
+    /// an operator, a `(` or the start. The tokens are read once per query, however many double
+    /// negations it has.
+    fn follows_operand(&mut self, at: usize) -> bool {
+        let src = self.src;
+        let tokens = self
+            .tokens
+            .get_or_insert_with(|| crate::parse::operand_ends(src));
+        let before = tokens.partition_point(|&(start, _)| start < at);
+        before > 0 && tokens[before - 1].1
     }
 
     fn double_negation(&mut self, outer: Span, inner: Span, operand: &Expr) {
@@ -181,7 +198,7 @@ impl Cx<'_> {
         let span = Span::new(outer.start, operand_start);
         let fix = (!outer.is_empty()).then(|| {
             // `a:1 not not b:2` is `a:1 and b:2`: a juxtaposed `not` carried the `and`.
-            let mut replacement = String::from(if follows_operand(self.src, outer.start) {
+            let mut replacement = String::from(if self.follows_operand(outer.start) {
                 "and "
             } else {
                 ""
@@ -453,13 +470,6 @@ fn value_fix(t: &Term, value: &str) -> Option<crate::Fix> {
             replacement,
         }
     })
-}
-
-/// Whether an operand (a term or a `)`) stands right before `at`, rather than an operator, a `(`
-/// or the start. The text before is read as the parser reads it, so an escaped `\(` or `\ and`
-/// inside a value is part of the value.
-fn follows_operand(src: &str, at: usize) -> bool {
-    crate::parse::operand_before(src, at)
 }
 
 fn skip_ws(src: &str, mut at: usize) -> usize {
