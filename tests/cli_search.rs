@@ -3,9 +3,12 @@
 
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use common::{assert_status, stderr, stdout};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -43,25 +46,6 @@ async fn driftql(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ou
     })
     .await
     .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// Asserts the exit status, showing the output when it differs.
-fn assert_status(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 async fn calls(server: &MockServer) -> Vec<Request> {

@@ -6,12 +6,15 @@
 
 mod server_support;
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::LazyLock;
 
+use common::{assert_status, stderr, stdout};
 use driftql::server::Dataset;
 use driftql::{Item, MatchOptions, Report};
 use serde_json::Value;
@@ -101,25 +104,6 @@ fn api(s: &Serving, command: &str, args: &[&str]) -> Output {
     let mut all = vec![command, "--api-url", &s.url, "--token", TOKEN];
     all.extend_from_slice(args);
     driftql(&all)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-#[track_caller]
-fn assert_status(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 /// The reports of NDJSON output.

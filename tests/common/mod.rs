@@ -28,3 +28,25 @@ pub fn driftql(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).expect("UTF-8 output")
 }
+
+/// A command's standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    text(&o.stdout)
+}
+
+/// A command's standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    text(&o.stderr)
+}
+
+/// Asserts the exit status, showing both streams when it differs.
+#[track_caller]
+pub fn assert_status(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
+}
