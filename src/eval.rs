@@ -3,9 +3,10 @@
 //! A [`Matcher`] is compiled once from an [`Expr`] and [`MatchOptions`] and then applied to any
 //! number of reports: query words are lowercased and split, IP blocks and port numbers parsed and
 //! hosts lowercased at compile time, so matching a report re-parses nothing of the query and, for
-//! ASCII data, allocates nothing (non-ASCII values are lowercased into a reused per-thread
-//! buffer). Items held in another shape, for example borrowed from an input buffer, are matched
-//! through the [`ScanItem`] trait and [`Matcher::matches_items`].
+//! ASCII data and phrases of up to 16 words, allocates nothing (non-ASCII values are lowercased
+//! into a reused per-thread buffer; a longer phrase keeps its search state on the heap). Items
+//! held in another shape, for example borrowed from an input buffer, are matched through the
+//! [`ScanItem`] trait and [`Matcher::matches_items`].
 //!
 //! ```
 //! use driftql::eval::{MatchOptions, Matcher};
@@ -33,7 +34,7 @@
 //! let q = driftql::parse(r#"entity:"university london""#).unwrap();
 //! let r = Report { items: vec![Item::new("entity", "", "University of London")], ..Report::default() };
 //! assert!(!q.matches(&r, &MatchOptions::default()));
-//! assert!(q.matches(&r, &MatchOptions { slop: 1, ..MatchOptions::default() }));
+//! assert!(q.matches(&r, &MatchOptions::default().with_slop(1)));
 //! ```
 //!
 //! # The rules
@@ -126,17 +127,22 @@
 //! reads them.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::ast::{Expr, Op, Term};
 use crate::query::Query;
-use crate::report::{Item, Report};
+use crate::report::{Report, ScanItem};
 use crate::types::{self, Kind, Selects};
 
 /// Options of a search that change what matches (the API's `slop` and `host_in_url`).
+///
+/// Built from the default with [`with_slop`](Self::with_slop) and
+/// [`with_host_in_url`](Self::with_host_in_url).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct MatchOptions {
     /// How many extra words, in total, may stand between the words of a text match
     /// (`university london` with slop 1 matches `university of london`). Default 0.
@@ -161,52 +167,16 @@ impl MatchOptions {
     }
 }
 
-/// Read access to one item of a report: what a [`Matcher`] looks at.
-///
-/// Implemented by [`Item`]; implement it for other item shapes (for example items borrowed from
-/// the input buffer) to match them without building [`Item`]s.
-pub trait ScanItem {
-    /// The item's type, e.g. `port-tcp`.
-    fn item_type(&self) -> &str;
-    /// The item's context (`""` for the directly scanned IP or host).
-    fn item_context(&self) -> &str;
-    /// The item's value.
-    fn item_value(&self) -> &str;
-}
-
-impl ScanItem for Item {
-    fn item_type(&self) -> &str {
-        &self.ty
-    }
-    fn item_context(&self) -> &str {
-        &self.context
-    }
-    fn item_value(&self) -> &str {
-        &self.value
-    }
-}
-
-impl<T: ScanItem + ?Sized> ScanItem for &T {
-    fn item_type(&self) -> &str {
-        (**self).item_type()
-    }
-    fn item_context(&self) -> &str {
-        (**self).item_context()
-    }
-    fn item_value(&self) -> &str {
-        (**self).item_value()
-    }
-}
-
 /// A compiled expression: decides whether reports match, without re-parsing anything.
 ///
 /// Build it once with [`Matcher::new`] or [`Query::matcher`], then call [`Matcher::matches`] for
-/// each report. A matcher is `Send + Sync` and cheap to clone; evaluation is iterative, so a tree
+/// each report. A matcher is `Send + Sync` and cheap to clone (clones share the compiled code);
+/// evaluation is iterative, so a tree
 /// nested to any depth neither overflows the stack here nor when the matcher is dropped.
 #[derive(Clone, Debug)]
 pub struct Matcher {
-    code: Box<[Instr]>,
-    terms: Box<[TermMatcher]>,
+    code: Arc<[Instr]>,
+    terms: Arc<[TermMatcher]>,
     options: MatchOptions,
 }
 
@@ -281,8 +251,8 @@ impl Matcher {
             }
         }
         Matcher {
-            code: code.into_boxed_slice(),
-            terms: terms.into_boxed_slice(),
+            code: code.into(),
+            terms: terms.into(),
             options: *options,
         }
     }

@@ -62,11 +62,11 @@ pub mod ast;
 pub mod client;
 pub mod diagnostic;
 pub mod eval;
+pub mod models;
 mod parse;
 mod print;
 mod query;
 pub mod report;
-pub mod request;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod types;
@@ -74,10 +74,10 @@ mod validate;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
-pub use eval::{MatchOptions, Matcher, ScanItem};
-pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind, parse};
-pub use query::Query;
-pub use report::{Item, ItemRef, Report, ReportRef};
+pub use eval::{MatchOptions, Matcher};
+pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind};
+pub use query::{Query, parse};
+pub use report::{Item, ItemRef, Report, ReportRef, ScanItem};
 pub use validate::ValidationError;
 
 /// The README's examples, run as doctests.

@@ -19,7 +19,6 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::ast::{Expr, GroupKind, Op, Span, Term, intern_type, is_type_char};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::query::Query;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/expression.pest"]
@@ -179,20 +178,6 @@ impl ParseError {
     pub fn into_diagnostic(self) -> Diagnostic {
         *self.diagnostic
     }
-}
-
-/// Parses an expression.
-///
-/// ```
-/// let q = driftql::parse("product-tag:dahua and (geo-country=RU or geo-country=IR)").unwrap();
-/// assert_eq!(q.to_string(), "(product-tag:dahua and (geo-country=RU or geo-country=IR))");
-///
-/// let err = driftql::parse("title: foo").unwrap_err();
-/// assert_eq!(err.code(), "space-in-term");
-/// assert_eq!((err.line(), err.column()), (1, 7));
-/// ```
-pub fn parse(input: &str) -> Result<Query, ParseError> {
-    parse_expr(input).map(|expr| Query::from_parts(input.to_owned(), expr))
 }
 
 /// Parses an expression into a bare tree.

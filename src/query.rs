@@ -7,6 +7,20 @@ use serde::Serialize;
 use crate::ast::{Expr, Span};
 use crate::parse::{MAX_DEPTH, ParseError, parse_expr};
 
+/// Parses an expression.
+///
+/// ```
+/// let q = driftql::parse("product-tag:dahua and (geo-country=RU or geo-country=IR)").unwrap();
+/// assert_eq!(q.to_string(), "(product-tag:dahua and (geo-country=RU or geo-country=IR))");
+///
+/// let err = driftql::parse("title: foo").unwrap_err();
+/// assert_eq!(err.code(), "space-in-term");
+/// assert_eq!((err.line(), err.column()), (1, 7));
+/// ```
+pub fn parse(input: &str) -> Result<Query, ParseError> {
+    parse_expr(input).map(|expr| Query::from_parts(input.to_owned(), expr))
+}
+
 /// A parsed expression and its source text.
 ///
 /// Spans in the tree (and in diagnostics about it) are byte offsets into [`Query::source`].
@@ -80,7 +94,7 @@ impl std::str::FromStr for Query {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        crate::parse(s)
+        parse(s)
     }
 }
 

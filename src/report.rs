@@ -35,8 +35,6 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::eval::ScanItem;
-
 /// One scan report: `{date, id, items: [{type, context, value, is_metadata}]}`.
 ///
 /// Unknown fields are ignored, missing optional ones default, so reports from newer servers or
@@ -152,6 +150,43 @@ impl<'a> From<&'a Item> for ItemRef<'a> {
             value: Cow::Borrowed(&i.value),
             is_metadata: i.is_metadata,
         }
+    }
+}
+
+/// Read access to one item of a report: what a [`Matcher`](crate::Matcher) looks at.
+///
+/// Implemented by [`Item`]; implement it for other item shapes (for example items borrowed from
+/// the input buffer) to match them without building [`Item`]s.
+pub trait ScanItem {
+    /// The item's type, e.g. `port-tcp`.
+    fn item_type(&self) -> &str;
+    /// The item's context (`""` for the directly scanned IP or host).
+    fn item_context(&self) -> &str;
+    /// The item's value.
+    fn item_value(&self) -> &str;
+}
+
+impl ScanItem for Item {
+    fn item_type(&self) -> &str {
+        &self.ty
+    }
+    fn item_context(&self) -> &str {
+        &self.context
+    }
+    fn item_value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl<T: ScanItem + ?Sized> ScanItem for &T {
+    fn item_type(&self) -> &str {
+        (**self).item_type()
+    }
+    fn item_context(&self) -> &str {
+        (**self).item_context()
+    }
+    fn item_value(&self) -> &str {
+        (**self).item_value()
     }
 }
 

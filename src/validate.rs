@@ -42,6 +42,16 @@ pub struct ValidationError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl ValidationError {
+    /// The code of the first error: the code of the refusal as a whole.
+    pub fn first_code(&self) -> &'static str {
+        self.diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map_or("invalid-query", |d| d.code)
+    }
+}
+
 fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
     match errors.as_slice() {

@@ -685,7 +685,7 @@ async fn prioritize_and_quota() {
         stdout(&o),
         "searches    12 / 1000\n\
          prioritize  1 / 50\n\
-         streams     0 / 2\n\
+         saved sets  0 / 2\n\
          lifetime    4321\n\
          reset       2024-05-01\n\
          next reset  2024-06-01\n"
@@ -706,8 +706,8 @@ async fn prioritize_and_quota() {
     .await;
     assert_status(&o, 0);
     let q: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(q["api_usage"], 12);
-    assert_eq!(q["next_reset"], "2024-06-01");
+    assert_eq!(q["quota"]["api_usage"], 12);
+    assert_eq!(q["quota"]["next_reset"], "2024-06-01");
 
     let calls = calls(&server).await;
     assert_eq!(calls.len(), 3);

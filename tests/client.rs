@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use driftql::client::{Client, ConfigError, Endpoint, Error, MAX_PAGES, TruncationReason};
-use driftql::request::{Date, Filter, IpParam, SummaryField, SummaryLimit};
+use driftql::models::{Date, Filter, IpParam, SummaryField, SummaryLimit};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
@@ -302,15 +302,15 @@ async fn prioritize_and_user() {
         .await
         .unwrap();
     assert_eq!(answer, json!({"status": "queued"}));
-    let q = c.user().await.unwrap();
+    let account = c.user().await.unwrap();
+    let q = &account.quota;
     assert_eq!((q.api_limit, q.api_usage), (Some(1000), Some(12)));
     assert_eq!((q.priority_limit, q.priority_usage), (Some(50), Some(1)));
     assert_eq!(q.lifetime_usage, Some(4321));
     assert_eq!(q.reset.as_deref(), Some("2024-05-01"));
     assert_eq!(q.next_reset.as_deref(), Some("2024-06-01"));
     assert_eq!((q.ws_limit, q.ws_usage), (Some(2), Some(0)));
-    assert_eq!(q.additional_quota, [json!({"amount": 500})]);
-    assert_eq!(q.extra["plan"], "pro");
+    assert_eq!(account.additional_quota.len(), 1);
     let calls = calls(&server).await;
     assert_eq!(calls.len(), 2);
     assert_call(
@@ -641,13 +641,22 @@ async fn a_result_count_over_10000_is_truncated_even_if_pages_says_100() {
         TruncationReason::PageCap
     );
     assert!(pages.next().await.is_none());
-    // A stream that starts past the cap fetches nothing.
-    let mut none = client(&server)
+    // A page past the cap is refused before anything is sent, by every way of sending.
+    let past = client(&server)
         .search(driftql::parse("port-tcp:443").unwrap())
-        .page(100)
-        .pages()
-        .unwrap();
-    assert!(none.next().await.is_none());
+        .page(100);
+    for err in [
+        past.clone().pages().unwrap_err(),
+        past.clone().reports().unwrap_err(),
+        past.clone().send().await.unwrap_err(),
+        past.url().unwrap_err(),
+    ] {
+        assert!(err.is_refused_before_sending(), "{err}");
+        assert!(
+            matches!(&err, Error::InvalidRequest(e) if e.code() == "page-limit"),
+            "{err}"
+        );
+    }
     // One page each: nothing is fetched ahead unless the stream is polled.
     assert_eq!(calls(&server).await.len(), 2);
 }
@@ -824,7 +833,7 @@ async fn transient_statuses_are_retried_until_they_pass() {
             ResponseTemplate::new(200).set_body_json(json!({"api_limit": 5})),
         )
         .await;
-        let q = client(&server).user().await.unwrap();
+        let q = client(&server).user().await.unwrap().quota;
         assert_eq!(q.api_limit, Some(5), "{status}");
         let calls = calls(&server).await;
         assert_eq!(calls.len(), 3, "{status}");

@@ -39,7 +39,7 @@ async fn from_env_reads_the_token_and_the_base_url() {
     }
     let client = Client::from_env().unwrap();
     assert!(!format!("{client:?}").contains("env-token-123"));
-    assert_eq!(client.user().await.unwrap().api_usage, Some(3));
+    assert_eq!(client.user().await.unwrap().quota.api_usage, Some(3));
 
     // Settings given in code win over the environment.
     let other = Client::builder()

@@ -130,8 +130,8 @@ fn usage(s: &Serving) -> (u64, u64) {
     assert_status(&o, 0);
     let q: Value = serde_json::from_str(&stdout(&o)).unwrap();
     (
-        q["api_usage"].as_u64().unwrap(),
-        q["priority_usage"].as_u64().unwrap(),
+        q["quota"]["api_usage"].as_u64().unwrap(),
+        q["quota"]["priority_usage"].as_u64().unwrap(),
     )
 }
 
@@ -520,9 +520,11 @@ fn quota_and_prioritize_count_what_was_done() {
         .collect();
     assert_eq!(rows["searches"], "4 / 100000", "{text}");
     assert_eq!(rows["prioritize"], "2 / 1000", "{text}");
-    assert_eq!(rows["streams"], "0 / 0", "{text}");
+    assert_eq!(rows["account"], "driftql serve (local)", "{text}");
+    assert!(!rows.contains_key("saved sets"), "{text}");
     assert_eq!(rows["lifetime"], "4", "{text}");
-    assert!(rows["reset"].ends_with("-01") && rows["next reset"].ends_with("-01"));
+    assert!(rows["reset"].ends_with("-01T00:00:00.000Z"), "{text}");
+    assert!(rows["next reset"].ends_with("-01T00:00:00.000Z"), "{text}");
 }
 
 // ---------------------------------------------------------------------------------------------

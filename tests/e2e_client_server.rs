@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use driftql::client::{Client, Error, MAX_PAGES, TruncationReason};
-use driftql::request::{Date, Filter, IpParam, SummaryField, SummaryLimit};
+use driftql::models::{Date, Filter, IpParam, SummaryField, SummaryLimit};
 use driftql::server::{self, Dataset, RunningServer, ServerOptions};
 use driftql::{Item, MatchOptions, Query, Report};
 use futures::{StreamExt, TryStreamExt};
@@ -687,13 +687,14 @@ async fn an_invalid_query_is_refused_before_anything_is_sent() {
         .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
     // The server saw none of it.
-    let q = c.user().await.unwrap();
+    let q = c.user().await.unwrap().quota;
     assert_eq!(q.api_usage, Some(0));
 }
 
 #[tokio::test]
 async fn what_only_the_server_checks_is_a_400_api_error() {
-    // Page 100 and beyond: no search returns it.
+    // Page 100 and beyond: no search returns it, so the client refuses it before sending, with
+    // the code the server gives it.
     let e = client()
         .search(parse("port-tcp:22"))
         .page(100)
@@ -701,15 +702,13 @@ async fn what_only_the_server_checks_is_a_400_api_error() {
         .await
         .unwrap_err();
     match &e {
-        Error::Api {
-            status: 400,
-            message,
-        } => {
-            assert!(message.contains("at most 100 pages"), "{message}")
+        Error::InvalidRequest(r) => {
+            assert_eq!(r.code(), "page-limit");
+            assert!(r.to_string().contains("at most 100 pages"), "{r}");
         }
         other => panic!("{other:?}"),
     }
-    assert!(!e.is_refused_before_sending());
+    assert!(e.is_refused_before_sending());
     // A summary limit above the standard plan's.
     let e = client()
         .search(parse("port-tcp:22"))
@@ -771,7 +770,7 @@ async fn a_wrong_token_is_unauthorized_and_never_shown() {
     let right = client_for(&srv, "right-T0KEN");
     let page = right.search(parse("port-tcp:22")).send().await.unwrap();
     assert!(!page.results.is_empty());
-    assert_eq!(right.user().await.unwrap().api_usage, Some(1));
+    assert_eq!(right.user().await.unwrap().quota.api_usage, Some(1));
 }
 
 #[tokio::test]
@@ -815,7 +814,7 @@ async fn a_spent_quota_is_quota_exceeded() {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::QuotaExceeded { .. }), "{e:?}");
-    let q = c.user().await.unwrap();
+    let q = c.user().await.unwrap().quota;
     assert_eq!((q.api_usage, q.api_limit), (Some(3), Some(3)));
     assert_eq!((q.priority_usage, q.priority_limit), (Some(1), Some(1)));
 
@@ -839,14 +838,14 @@ async fn a_spent_quota_is_quota_exceeded() {
 async fn prioritize_and_searches_are_counted_in_the_quota() {
     let srv = spawn(Arc::clone(&DATA), ServerOptions::default());
     let c = client_for(&srv, TOKEN);
-    let q = c.user().await.unwrap();
+    let q = c.user().await.unwrap().quota;
     assert_eq!((q.api_usage, q.priority_usage), (Some(0), Some(0)));
     assert_eq!(
         (q.api_limit, q.priority_limit),
         (Some(100_000), Some(1_000))
     );
     assert_eq!(q.lifetime_usage, Some(0));
-    assert!(q.reset.as_deref().is_some_and(|r| r.ends_with("-01")));
+    assert!(q.reset.as_deref().is_some_and(|r| r.ends_with("-01T00:00:00.000Z")));
 
     let answer = c
         .prioritize("192.0.2.10".parse().unwrap(), 8443)
@@ -879,7 +878,7 @@ async fn prioritize_and_searches_are_counted_in_the_quota() {
         .unwrap_err();
     c.search(parse("geo-country:cn")).send().await.unwrap_err();
 
-    let q = c.user().await.unwrap();
+    let q = c.user().await.unwrap().quota;
     assert_eq!(q.api_usage, Some(5));
     assert_eq!(q.lifetime_usage, Some(5));
     assert_eq!(q.priority_usage, Some(2));

@@ -1,7 +1,8 @@
 //! The evaluator, rule by rule (LANGUAGE.md §5 and the decisions in `driftql::eval`): each rule
 //! with a report that matches and one that does not.
 
-use driftql::eval::{MatchOptions, Matcher, ScanItem};
+use driftql::ScanItem;
+use driftql::eval::{MatchOptions, Matcher};
 use driftql::{Expr, Item, Op, Report, Term};
 
 fn report(items: &[(&str, &str, &str)]) -> Report {
@@ -943,10 +944,9 @@ fn matchers_are_built_from_expressions_and_options() {
     assert!(!Matcher::new(&expr, &MatchOptions::default()).matches(&r));
     let m = Matcher::new(
         &expr,
-        &MatchOptions {
-            slop: 1,
-            host_in_url: false,
-        },
+        &MatchOptions::default()
+            .with_slop(1)
+            .with_host_in_url(false),
     );
     assert!(m.matches(&r));
     assert_eq!(m.options().slop, 1);

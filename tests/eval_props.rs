@@ -179,7 +179,7 @@ fn report() -> impl Strategy<Value = Report> {
 }
 
 fn options() -> impl Strategy<Value = MatchOptions> {
-    (0u32..3, any::<bool>()).prop_map(|(slop, host_in_url)| MatchOptions { slop, host_in_url })
+    (0u32..3, any::<bool>()).prop_map(|(slop, host_in_url)| MatchOptions::default().with_slop(slop).with_host_in_url(host_in_url))
 }
 
 fn eval(e: &Expr, o: &MatchOptions, r: &Report) -> bool {
@@ -242,7 +242,7 @@ proptest! {
     fn slop_only_widens(e in term(), r in report(), host_in_url in any::<bool>(), slop in 0u32..3) {
         // A term (not under `not`) that matches with some slop matches with more.
         let e = Expr::from(e);
-        let o = MatchOptions { slop, host_in_url };
+        let o = MatchOptions::default().with_slop(slop).with_host_in_url(host_in_url);
         if eval(&e, &o, &r) {
             prop_assert!(eval(&e, &o.with_slop(slop + 1), &r));
         }

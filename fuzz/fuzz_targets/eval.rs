@@ -24,10 +24,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let options = MatchOptions {
-        slop: u32::from(mode >> 5),
-        host_in_url: mode & 2 != 0,
-    };
+    let options = MatchOptions::default()
+            .with_slop(u32::from(mode >> 5))
+            .with_host_in_url(mode & 2 != 0);
     if mode & 1 == 0 {
         let (query, json) = match rest.iter().position(|&b| b == 0) {
             Some(at) => (&rest[..at], &rest[at + 1..]),
@@ -42,10 +41,9 @@ fuzz_target!(|data: &[u8]| {
         let Ok(built) = Built::arbitrary(&mut u) else {
             return;
         };
-        let options = MatchOptions {
-            slop: u32::from(built.slop % 8),
-            host_in_url: built.host_in_url,
-        };
+        let options = MatchOptions::default()
+            .with_slop(u32::from(built.slop % 8))
+            .with_host_in_url(built.host_in_url);
         let expr = built.expr.build(&mut Limits {
             depth: 12,
             terms: 32,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::request::RequestError;
+use crate::models::RequestError;
 use crate::validate::ValidationError;
 
 /// A call to the API failed, or was refused before it was made.

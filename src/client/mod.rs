@@ -45,7 +45,6 @@
 
 mod error;
 mod paging;
-mod response;
 mod retry;
 mod search;
 
@@ -61,8 +60,10 @@ use tokio::sync::Semaphore;
 
 pub use error::{ConfigError, Error, PageError};
 pub use paging::{Pages, Reports, Truncation, TruncationReason};
-pub use response::{Quota, ResultsPage, Summary};
-pub use search::{Endpoint, SearchBuilder, SummaryBuilder};
+pub use search::{SearchBuilder, SummaryBuilder};
+
+// The wire model the client speaks, from `crate::models`.
+pub use crate::models::{Account, Endpoint, MAX_PAGES, PAGE_SIZE, Quota, ResultsPage, Summary};
 
 use retry::{Failure, RETRIED_STATUSES, RetryPolicy};
 
@@ -76,10 +77,6 @@ pub const TOKEN_ENV: &str = "DRIFTNET_API_TOKEN";
 pub const URL_ENV: &str = "DRIFTNET_API_URL";
 /// The most queries a token may run at once; the client's default concurrency.
 pub const MAX_CONCURRENT_QUERIES: usize = 5;
-/// The most pages the API serves of one search (pages 0 to 99).
-pub const MAX_PAGES: u32 = 100;
-/// Results per page.
-pub const PAGE_SIZE: u64 = 100;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const SNIPPET_CHARS: usize = 200;
@@ -165,21 +162,21 @@ impl Client {
     ///
     /// The API allows about 5 of these a second, averaged over 10 minutes.
     pub async fn prioritize(&self, ip: IpAddr, port: u16) -> Result<serde_json::Value, Error> {
-        let mut url = self.endpoint_url("v1/scan/protocols/prioritize");
-        url.query_pairs_mut()
-            .append_pair("ip", &ip.to_string())
-            .append_pair("port", &port.to_string());
+        let mut url = self.endpoint_url(crate::models::PRIORITIZE_PATH);
+        let params = crate::models::PrioritizeParams { ip, port };
+        url.query_pairs_mut().extend_pairs(params.to_pairs());
         Ok(self
             .get_json::<serde_json::Value>(url)
             .await?
             .unwrap_or(serde_json::Value::Null))
     }
 
-    /// The token's quota and usage (`GET /v1/admin/user`).
+    /// The account behind the token and its quota (`GET /v1/admin/user`). The token the API
+    /// echoes in its answer is dropped while decoding ([`Account`]).
     #[doc(alias = "quota")]
-    pub async fn user(&self) -> Result<Quota, Error> {
-        let url = self.endpoint_url("v1/admin/user");
-        Ok(self.get_json::<Quota>(url).await?.unwrap_or_default())
+    pub async fn user(&self) -> Result<Account, Error> {
+        let url = self.endpoint_url(crate::models::ACCOUNT_PATH);
+        Ok(self.get_json::<Account>(url).await?.unwrap_or_default())
     }
 
     /// The URL of `path` below the base URL.

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, Stream, StreamExt};
 
-use super::response::ResultsPage;
-use super::{Error, MAX_PAGES, PAGE_SIZE, PageError};
+use super::{Error, PageError};
+use crate::models::{MAX_PAGES, MAX_RESULTS, PAGE_SIZE, ResultsPage};
 use crate::report::Report;
 
 /// Fetches one page by number.
@@ -45,7 +45,7 @@ impl Truncation {
     /// How many of the matching reports are beyond the stream's end (at least).
     pub fn missing(&self) -> u64 {
         self.result_count
-            .saturating_sub(u64::from(self.end_page) * PAGE_SIZE)
+            .saturating_sub(u64::from(self.end_page) * u64::from(PAGE_SIZE))
     }
 }
 
@@ -57,7 +57,7 @@ impl fmt::Display for Truncation {
                 "{} results match, but the API serves at most {MAX_PAGES} pages ({} results) of a \
                  search; narrow it with a from/to date window to see the rest",
                 self.result_count,
-                u64::from(MAX_PAGES) * PAGE_SIZE
+                MAX_RESULTS
             ),
             TruncationReason::Budget => write!(
                 f,
@@ -189,7 +189,7 @@ impl Pages {
 
     /// Learns the extent of the result set from the first page.
     fn learn(&mut self, first: &ResultsPage) {
-        let by_count = first.result_count.div_ceil(PAGE_SIZE);
+        let by_count = first.result_count.div_ceil(u64::from(PAGE_SIZE));
         let server_pages = if first.pages > 0 {
             first.pages
         } else {
@@ -202,7 +202,7 @@ impl Pages {
         // The first page is in, whatever the server says.
         let end = available.min(budget_end).max(self.start + 1);
         let reaches_cap =
-            server_pages > MAX_PAGES || first.result_count > u64::from(MAX_PAGES) * PAGE_SIZE;
+            server_pages > MAX_PAGES || first.result_count > MAX_RESULTS;
         let reason = if first.results.is_empty() {
             None
         } else if budget_end < available {

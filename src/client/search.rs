@@ -4,98 +4,28 @@ use futures::FutureExt;
 use reqwest::Url;
 
 use super::paging::{Pages, Reports};
-use super::response::{ResultsPage, Summary, SummaryEnvelope};
 use super::{Client, Error};
 use crate::Query;
 use crate::diagnostic::Diagnostic;
-use crate::request::{
-    Date, Filter, IpParam, RequestError, SummaryField, SummaryLimit, check_date_range,
+use crate::models::{
+    Date, Endpoint, Filter, IpParam, Page, RequestError, ResultsPage, SearchParams, SearchRequest,
+    Slop, Summary, SummaryAnswer, SummaryField, SummaryLimit, SummaryParams,
 };
 
-/// Which search endpoint a request goes to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `GET /v1/scan/protocols`: internet-scan reports.
-    #[default]
-    Protocols,
-    /// `GET /v1/scan/domains`: domain-centred reports.
-    Domains,
+/// Checks the search's parameters: the expression's errors are [`Error::InvalidQuery`], the
+/// others [`Error::InvalidRequest`].
+fn check(params: &SearchParams) -> Result<Vec<Diagnostic>, Error> {
+    params.check().map_err(|e| match e {
+        RequestError::ExpressionInvalid(v) => Error::InvalidQuery(v),
+        other => Error::InvalidRequest(other),
+    })
 }
 
-impl Endpoint {
-    /// The path below the base URL, e.g. `v1/scan/protocols`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::Protocols => "v1/scan/protocols",
-            Endpoint::Domains => "v1/scan/domains",
-        }
-    }
-}
-
-/// The search parameters shared by results and summaries (API.md, in its order).
-#[derive(Clone, Debug, Default)]
-struct Params {
-    ip: Option<IpParam>,
-    indirect: Option<bool>,
-    expression: Option<Query>,
-    slop: Option<u32>,
-    filter: Option<Filter>,
-    from: Option<Date>,
-    to: Option<Date>,
-    most_recent: Option<bool>,
-    host_in_url: Option<bool>,
-}
-
-impl Params {
-    /// Validates the parameters: the expression's errors block (warnings are returned), a search
-    /// needs an expression or an `ip`, and `from` may not be after `to`.
-    fn check(&self) -> Result<Vec<Diagnostic>, Error> {
-        let warnings = match &self.expression {
-            Some(q) => q.check().map_err(Error::InvalidQuery)?,
-            None if self.ip.is_none() => {
-                return Err(RequestError::NothingToSearch.into());
-            }
-            None => Vec::new(),
-        };
-        check_date_range(self.from, self.to)?;
-        Ok(warnings)
-    }
-
-    /// Appends the set parameters, in API.md's order; unset ones are left out.
-    fn append(&self, url: &mut Url) {
-        let mut q = url.query_pairs_mut();
-        if let Some(ip) = &self.ip {
-            q.append_pair("ip", &ip.to_string());
-        }
-        if let Some(b) = self.indirect {
-            q.append_pair("indirect", bool_str(b));
-        }
-        if let Some(e) = &self.expression {
-            q.append_pair("expression", &e.canonical());
-        }
-        if let Some(n) = self.slop {
-            q.append_pair("slop", &n.to_string());
-        }
-        if let Some(f) = &self.filter {
-            q.append_pair("filter", &f.to_string());
-        }
-        if let Some(d) = self.from {
-            q.append_pair("from", &d.to_string());
-        }
-        if let Some(d) = self.to {
-            q.append_pair("to", &d.to_string());
-        }
-        if let Some(b) = self.most_recent {
-            q.append_pair("most_recent", bool_str(b));
-        }
-        if let Some(b) = self.host_in_url {
-            q.append_pair("host_in_url", bool_str(b));
-        }
-    }
-}
-
-fn bool_str(b: bool) -> &'static str {
-    if b { "true" } else { "false" }
+/// The URL of `request` at `endpoint`.
+fn request_url(client: &Client, endpoint: Endpoint, request: &SearchRequest) -> Url {
+    let mut url = client.endpoint_url(endpoint.path());
+    url.query_pairs_mut().extend_pairs(request.to_pairs());
+    url
 }
 
 /// A search of `scan/protocols` or `scan/domains`, built up parameter by parameter.
@@ -112,7 +42,7 @@ fn bool_str(b: bool) -> &'static str {
 pub struct SearchBuilder {
     client: Client,
     endpoint: Endpoint,
-    params: Params,
+    params: SearchParams,
     page: u32,
     max_pages: Option<u32>,
     prefetch: Option<usize>,
@@ -123,7 +53,7 @@ impl SearchBuilder {
         SearchBuilder {
             client,
             endpoint,
-            params: Params::default(),
+            params: SearchParams::default(),
             page: 0,
             max_pages: None,
             prefetch: None,
@@ -157,7 +87,7 @@ impl SearchBuilder {
 
     /// `slop`: words allowed between the words of a phrase.
     pub fn slop(mut self, slop: u32) -> Self {
-        self.params.slop = Some(slop);
+        self.params.slop = Some(Slop(slop));
         self
     }
 
@@ -193,7 +123,8 @@ impl SearchBuilder {
 
     /// `page`: the page [`send`](Self::send) fetches, and the first page of
     /// [`pages`](Self::pages)/[`reports`](Self::reports) — set it to a failed page's number to
-    /// resume a stream. Default 0.
+    /// resume a stream. Default 0. Pages 0 to 99 exist; a higher one is refused when the
+    /// request is checked (`page-limit`), before anything is sent.
     pub fn page(mut self, page: u32) -> Self {
         self.page = page;
         self
@@ -217,20 +148,27 @@ impl SearchBuilder {
     /// Checks the request without sending it: the expression's warnings, or the error
     /// [`send`](Self::send) would give before sending.
     pub fn check(&self) -> Result<Vec<Diagnostic>, Error> {
-        self.params.check()
+        Page::new(self.page)?;
+        check(&self.params)
     }
 
-    /// The URL of the search without `page`, after checking the parameters.
-    fn base_url(&self) -> Result<Url, Error> {
-        self.params.check()?;
-        let mut url = self.client.endpoint_url(self.endpoint.path());
-        self.params.append(&mut url);
-        Ok(url)
+    /// The parameters as they stand.
+    pub fn params(&self) -> &SearchParams {
+        &self.params
     }
 
     /// The full URL [`send`](Self::send) would request (the token is never part of it).
     pub fn url(&self) -> Result<Url, Error> {
-        Ok(with_page(self.base_url()?, self.page))
+        self.check()?;
+        Ok(self.page_url(self.page))
+    }
+
+    /// The URL of page `page`, for parameters already checked.
+    fn page_url(&self, page: u32) -> Url {
+        // Pages past the cap are never asked for: the builder refuses them, and streams stop.
+        let page = Page::new(page).unwrap_or_default();
+        let request = SearchRequest::results(self.params.clone(), page);
+        request_url(&self.client, self.endpoint, &request)
     }
 
     /// Fetches one page (the one set with [`page`](Self::page), else 0). HTTP 204 gives an empty
@@ -244,20 +182,16 @@ impl SearchBuilder {
     /// [`prefetch`](Self::prefetch) in flight), in order, stopping at the last page, the
     /// 100-page cap or the page budget. See [`Pages`].
     pub fn pages(self) -> Result<Pages, Error> {
-        let base = self.base_url()?;
+        self.check()?;
         let prefetch = self.prefetch.unwrap_or(self.client.concurrency());
-        let client = self.client.clone();
+        let start = self.page;
+        let budget = self.max_pages;
         let fetch = move |page: u32| {
-            let client = client.clone();
-            let url = with_page(base.clone(), page);
+            let client = self.client.clone();
+            let url = self.page_url(page);
             async move { fetch_page(&client, url, page).await }.boxed()
         };
-        Ok(Pages::new(
-            Box::new(fetch),
-            self.page,
-            self.max_pages,
-            prefetch,
-        ))
+        Ok(Pages::new(Box::new(fetch), start, budget, prefetch))
     }
 
     /// A stream of reports across pages, in the server's order; see [`pages`](Self::pages) and
@@ -272,18 +206,9 @@ impl SearchBuilder {
             client: self.client,
             endpoint: self.endpoint,
             params: self.params,
-            field,
-            contexts: Vec::new(),
-            no_contexts: Vec::new(),
-            limit: None,
-            cardinality: None,
+            summary: SummaryParams::new(field),
         }
     }
-}
-
-fn with_page(mut url: Url, page: u32) -> Url {
-    url.query_pairs_mut().append_pair("page", &page.to_string());
-    url
 }
 
 async fn fetch_page(client: &Client, url: Url, page: u32) -> Result<ResultsPage, Error> {
@@ -301,66 +226,45 @@ async fn fetch_page(client: &Client, url: Url, page: u32) -> Result<ResultsPage,
 pub struct SummaryBuilder {
     client: Client,
     endpoint: Endpoint,
-    params: Params,
-    field: SummaryField,
-    contexts: Vec<String>,
-    no_contexts: Vec<String>,
-    limit: Option<SummaryLimit>,
-    cardinality: Option<bool>,
+    params: SearchParams,
+    summary: SummaryParams,
 }
 
 impl SummaryBuilder {
     /// `summary_context` (repeatable): count only items of this context.
     pub fn context(mut self, context: impl Into<String>) -> Self {
-        self.contexts.push(context.into());
+        self.summary.contexts.push(context.into());
         self
     }
 
     /// `summary_nocontext` (repeatable): leave out items of this context.
     pub fn no_context(mut self, context: impl Into<String>) -> Self {
-        self.no_contexts.push(context.into());
+        self.summary.no_contexts.push(context.into());
         self
     }
 
     /// `summary_limit`: the most values returned (the server's default is 100).
     pub fn limit(mut self, limit: SummaryLimit) -> Self {
-        self.limit = Some(limit);
+        self.summary.limit = Some(limit);
         self
     }
 
     /// `summary_cardinality`: also count the distinct values (enterprise plans).
     pub fn cardinality(mut self, cardinality: bool) -> Self {
-        self.cardinality = Some(cardinality);
+        self.summary.cardinality = Some(cardinality);
         self
     }
 
     /// Checks the request without sending it; see [`SearchBuilder::check`].
     pub fn check(&self) -> Result<Vec<Diagnostic>, Error> {
-        self.params.check()
+        check(&self.params)
     }
 
     /// The full URL [`send`](Self::send) would request.
     pub fn url(&self) -> Result<Url, Error> {
-        self.params.check()?;
-        let mut url = self.client.endpoint_url(self.endpoint.path());
-        self.params.append(&mut url);
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("summarize", self.field.as_str());
-            for c in &self.contexts {
-                q.append_pair("summary_context", c);
-            }
-            for c in &self.no_contexts {
-                q.append_pair("summary_nocontext", c);
-            }
-            if let Some(l) = self.limit {
-                q.append_pair("summary_limit", &l.to_string());
-            }
-            if let Some(b) = self.cardinality {
-                q.append_pair("summary_cardinality", bool_str(b));
-            }
-        }
-        Ok(url)
+        self.check()?;
+        let request = SearchRequest::summary(self.params.clone(), self.summary.clone());
+        Ok(request_url(&self.client, self.endpoint, &request))
     }
 
     /// Fetches the summary. HTTP 204 gives an empty summary.
@@ -368,9 +272,9 @@ impl SummaryBuilder {
         let url = self.url()?;
         Ok(self
             .client
-            .get_json::<SummaryEnvelope>(url)
+            .get_json::<SummaryAnswer>(url)
             .await?
-            .map(|e| e.summary)
+            .map(|a| a.summary)
             .unwrap_or_default())
     }
 }

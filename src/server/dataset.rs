@@ -4,7 +4,7 @@ use std::io::{self, BufRead};
 use std::net::IpAddr;
 
 use crate::report::Report;
-use crate::request::Date;
+use crate::models::Date;
 
 /// A set of reports held in memory, sorted newest first (by date, then by id), with what the
 /// searches need worked out once: each report's date, its `{ip, port}` pair and whether it is

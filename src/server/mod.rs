@@ -27,7 +27,7 @@
 //! | `GET /v1/scan/protocols?...` | a results page, a summary, or 204 |
 //! | `GET /v1/scan/domains?...` | the same, over the domain-centred reports only |
 //! | `GET /v1/scan/protocols/prioritize?ip=IP&port=PORT` | `{"ip": IP, "port": PORT, "queued": true}` |
-//! | `GET /v1/admin/user` | the quota: `api_limit`, `api_usage`, `priority_limit`, `priority_usage`, `lifetime_usage`, `reset`, `next_reset`, `ws_limit`, `ws_usage` |
+//! | `GET /v1/admin/user` | the account in the documented shape: `name`, `user_class`, `marketing`, `quota{api_limit, api_usage, lifetime_usage, priority_limit, priority_usage, reset, next_reset}`, and the caller's `token` echoed back, as the real API does |
 //!
 //! Any other path is a 404 and any other method a 405. With [`ServerOptions::token`] set, every
 //! request needs `Authorization: Bearer TOKEN` (the scheme in any case), or gets a 401 with
@@ -113,8 +113,8 @@
 //!   [`ServerOptions::api_limit`], searches get 403.
 //! - `priority_usage` counts the prioritize requests accepted; at
 //!   [`ServerOptions::priority_limit`] they get 403. The requests are kept in memory, in order.
-//! - `reset` and `next_reset` are the first days of the current and the next month (UTC);
-//!   `ws_limit` and `ws_usage` are 0.
+//! - `reset` and `next_reset` are the starts of the current and the next month (UTC), written
+//!   `YYYY-MM-01T00:00:00.000Z`.
 //! - With [`ServerOptions::max_concurrent`] set, a search beyond that many running at once gets
 //!   429 (the real service allows 5 per token); by default there is no cap.
 //!
@@ -130,7 +130,7 @@ mod params;
 pub mod sample;
 mod search;
 mod summary;
-pub mod wire;
+mod wire;
 
 use std::future::Future;
 use std::io;
@@ -140,18 +140,22 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
 pub use dataset::{BadReport, Dataset, LoadError, Loaded};
-pub use search::{Endpoint, MAX_PAGES, PAGE_SIZE, SearchOutcome, SearchRequest, SummaryRequest};
-pub use wire::{ApiError, ParamDiagnostic, Prioritized, ResultsPage, Summary, UserQuota};
+pub use search::{SearchOutcome, condition};
+pub use wire::ApiError;
 
-use params::Params;
+use crate::models::{
+    self, Account, Endpoint, Prioritized, PrioritizeParams, SearchRequest, SummaryAnswer,
+};
+use wire::{json_bytes, json_response, to_json};
 
 /// How a server behaves: authentication, plan and quotas.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,18 +250,19 @@ pub fn router(dataset: Arc<Dataset>, options: ServerOptions) -> Router {
         reset,
         next_reset,
     });
+    let search_at = |endpoint: Endpoint| {
+        get(move |s: State<Shared>, u: Uri| search(s, u, endpoint))
+    };
     Router::new()
-        .route(
-            "/v1/scan/protocols",
-            get(|s: State<Shared>, h: HeaderMap, u: Uri| search(s, h, u, Endpoint::Protocols)),
-        )
-        .route(
-            "/v1/scan/domains",
-            get(|s: State<Shared>, h: HeaderMap, u: Uri| search(s, h, u, Endpoint::Domains)),
-        )
-        .route("/v1/scan/protocols/prioritize", get(prioritize))
-        .route("/v1/admin/user", get(user))
+        .route(&format!("/{}", Endpoint::Protocols.path()), search_at(Endpoint::Protocols))
+        .route(&format!("/{}", Endpoint::Domains.path()), search_at(Endpoint::Domains))
+        .route(&format!("/{}", models::PRIORITIZE_PATH), get(prioritize))
+        .route(&format!("/{}", models::ACCOUNT_PATH), get(user))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            authenticate,
+        ))
         .with_state(state)
 }
 
@@ -408,29 +413,16 @@ impl Drop for RunningServer {
 
 async fn search(
     State(state): State<Shared>,
-    headers: HeaderMap,
     uri: Uri,
     endpoint: Endpoint,
-) -> Response {
-    match run_search(state, &headers, &uri, endpoint).await {
-        Ok(r) => r,
-        Err(e) => error_response(&e),
-    }
-}
-
-async fn run_search(
-    state: Shared,
-    headers: &HeaderMap,
-    uri: &Uri,
-    endpoint: Endpoint,
 ) -> Result<Response, ApiError> {
-    authorize(&state, headers)?;
-    let request = Params::parse(uri.query())?.search(state.options.enterprise)?;
+    let pairs = params::decode_query(uri.query())?;
+    let request = SearchRequest::from_pairs(&pairs, state.options.enterprise)?;
     if state.api_usage.load(Ordering::Relaxed) >= state.options.api_limit {
         return Err(ApiError::new(
-            403,
+            StatusCode::FORBIDDEN,
             "quota-exceeded",
-            "the search quota (api_limit) is used up",
+            "api usage limit hit: the search quota (api_limit) is used up",
         ));
     }
     let _slot = Slot::take(&state)?;
@@ -441,15 +433,17 @@ async fn run_search(
             SearchOutcome::NoResults => (StatusCode::NO_CONTENT, Vec::new(), 1),
             SearchOutcome::Summary(summary) => {
                 let cost = (summary.values.len() as u64).div_ceil(10_000).max(1);
-                (
-                    StatusCode::OK,
-                    to_json(&wire::SummaryResponse { summary }),
-                    cost,
-                )
+                (StatusCode::OK, to_json(&SummaryAnswer::new(summary)), cost)
             }
         })
         .await
-        .map_err(|_| ApiError::new(500, "internal", "the search failed"))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the search failed",
+            )
+        })?;
     let (status, body, cost) = answer;
     state.api_usage.fetch_add(cost, Ordering::Relaxed);
     Ok(if status == StatusCode::NO_CONTENT {
@@ -459,62 +453,96 @@ async fn run_search(
     })
 }
 
-async fn prioritize(State(state): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
-    let answer = (|| {
-        authorize(&state, &headers)?;
-        let (ip, port) = Params::parse(uri.query())?.prioritize()?;
-        let mut list = state
-            .prioritized
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.priority_usage.load(Ordering::Relaxed) >= state.options.priority_limit {
-            return Err(ApiError::new(
-                403,
-                "quota-exceeded",
-                "the prioritize quota (priority_limit) is used up",
-            ));
-        }
-        list.push((ip, port));
-        state.priority_usage.fetch_add(1, Ordering::Relaxed);
-        Ok(Prioritized {
-            ip: ip.to_string(),
-            port,
-            queued: true,
-        })
-    })();
-    match answer {
-        Ok(p) => json_response(StatusCode::OK, &p),
-        Err(e) => error_response(&e),
+async fn prioritize(State(state): State<Shared>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = params::decode_query(uri.query())?;
+    let PrioritizeParams { ip, port, .. } = PrioritizeParams::from_pairs(&pairs)?;
+    let mut list = state
+        .prioritized
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if state.priority_usage.load(Ordering::Relaxed) >= state.options.priority_limit {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "quota-exceeded",
+            "the prioritize quota (priority_limit) is used up",
+        ));
     }
+    list.push((ip, port));
+    state.priority_usage.fetch_add(1, Ordering::Relaxed);
+    Ok(json_response(
+        StatusCode::OK,
+        &Prioritized::queued(ip.to_string(), port),
+    ))
+}
+
+/// The account answer in the documented shape, which echoes the caller's token.
+#[derive(Serialize)]
+struct AccountAnswer<'a> {
+    #[serde(flatten)]
+    account: Account,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
 }
 
 async fn user(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(e) = authorize(&state, &headers) {
-        return error_response(&e);
-    }
     let api_usage = state.api_usage.load(Ordering::Relaxed);
-    json_response(
-        StatusCode::OK,
-        &UserQuota {
-            api_limit: state.options.api_limit,
-            api_usage,
-            priority_limit: state.options.priority_limit,
-            priority_usage: state.priority_usage.load(Ordering::Relaxed),
-            lifetime_usage: api_usage,
-            reset: state.reset.clone(),
-            next_reset: state.next_reset.clone(),
-            ws_limit: 0,
-            ws_usage: 0,
-        },
+    let mut account = Account::default();
+    account.name = Some("driftql serve".into());
+    account.user_class = Some("local".into());
+    account.marketing = Some(false);
+    let q = &mut account.quota;
+    q.api_limit = Some(state.options.api_limit);
+    q.api_usage = Some(api_usage);
+    q.lifetime_usage = Some(api_usage);
+    q.priority_limit = Some(state.options.priority_limit);
+    q.priority_usage = Some(state.priority_usage.load(Ordering::Relaxed));
+    q.reset = Some(state.reset.clone());
+    q.next_reset = Some(state.next_reset.clone());
+    let answer = AccountAnswer {
+        account,
+        token: bearer_token(&headers),
+    };
+    json_response(StatusCode::OK, &answer)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no endpoint at `{}`", uri.path()),
     )
 }
 
-async fn not_found(uri: Uri) -> Response {
-    error_response(&ApiError::new(
-        404,
-        "not-found",
-        format!("no endpoint at `{}`", uri.path()),
-    ))
+/// Checks the bearer token when one is required, before any handler runs.
+async fn authenticate(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let Some(expected) = &state.options.token else {
+        return next.run(request).await;
+    };
+    match bearer_token(request.headers()) {
+        Some(token) if same_token(token.as_bytes(), expected.as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is not valid")
+                .into_response()
+        }
+        None => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this server needs `Authorization: Bearer TOKEN`",
+        )
+        .into_response(),
+    }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header (the scheme in any case).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,13 +558,12 @@ impl<'a> Slot<'a> {
         match state.options.max_concurrent {
             Some(max) if before >= max => {
                 drop(slot);
-                let mut e = ApiError::new(
-                    429,
+                Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
                     "too-many-requests",
                     format!("at most {max} searches may run at once"),
-                );
-                e.retry_after = Some(1);
-                Err(e)
+                )
+                .with_retry_after(1))
             }
             _ => Ok(slot),
         }
@@ -546,28 +573,6 @@ impl<'a> Slot<'a> {
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Checks the bearer token when one is required.
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = &state.options.token else {
-        return Ok(());
-    };
-    let given = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match given {
-        Some(token) if same_token(token.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::new(401, "unauthorized", "the token is not valid")),
-        None => Err(ApiError::new(
-            401,
-            "unauthorized",
-            "this server needs `Authorization: Bearer TOKEN`",
-        )),
     }
 }
 
@@ -583,46 +588,14 @@ fn same_token(given: &[u8], expected: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-fn to_json(value: &impl Serialize) -> Vec<u8> {
-    // The wire types hold strings and numbers only, which always serialise.
-    serde_json::to_vec(value).unwrap_or_default()
-}
-
-fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
-    (
-        status,
-        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        body,
-    )
-        .into_response()
-}
-
-fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
-    json_bytes(status, to_json(value))
-}
-
-fn error_response(e: &ApiError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = json_response(status, e);
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    if let Some(secs) = e.retry_after {
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
-
-/// The first days of this month and the next (UTC), `YYYY-MM-DD`.
+/// The starts of this month and the next (UTC), written as the API writes times:
+/// `YYYY-MM-01T00:00:00.000Z`.
 fn quota_period() -> (String, String) {
     let today = time::OffsetDateTime::now_utc().date();
     let (y, m) = (today.year(), u8::from(today.month()));
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    (format!("{y:04}-{m:02}-01"), format!("{ny:04}-{nm:02}-01"))
+    let at = |y: i32, m: u8| format!("{y:04}-{m:02}-01T00:00:00.000Z");
+    (at(y, m), at(ny, nm))
 }
 
 #[cfg(test)]
@@ -640,7 +613,7 @@ mod tests {
     #[test]
     fn quota_period_is_two_first_days() {
         let (a, b) = quota_period();
-        assert!(a.ends_with("-01") && b.ends_with("-01"));
+        assert!(a.ends_with("-01T00:00:00.000Z") && b.ends_with("-01T00:00:00.000Z"));
         assert!(a < b);
     }
 }

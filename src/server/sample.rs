@@ -1125,7 +1125,7 @@ mod tests {
         for r in sample(500) {
             assert_eq!(r.id.len(), 22);
             assert!(
-                crate::request::Date::parse_param("date", &r.date).is_ok(),
+                crate::models::Date::parse_param("date", &r.date).is_ok(),
                 "{}",
                 r.date
             );

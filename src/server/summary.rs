@@ -4,10 +4,9 @@ use std::collections::HashMap;
 
 use crate::report::{Item, Report};
 
-use super::search::SummaryRequest;
-use super::wire::Summary;
+use crate::models::{Summary, SummaryParams};
 
-/// Counts the values of `request.ty` over `reports`.
+/// Counts the values of `request.field` over `reports`.
 ///
 /// - An item counts when its type equals the type (ASCII case-insensitively) and its context
 ///   passes `summary_context` (when any is given, the context is one of them) and
@@ -22,19 +21,20 @@ use super::wire::Summary;
 ///   distinct values before the limit.
 pub(crate) fn summarize<'a>(
     reports: impl Iterator<Item = &'a Report>,
-    request: &SummaryRequest,
+    request: &SummaryParams,
 ) -> Summary {
-    let (item_type, value_is_context) = if request.ty.eq_ignore_ascii_case("protocol") {
+    let ty = request.field.as_str();
+    let (item_type, value_is_context) = if ty.eq_ignore_ascii_case("protocol") {
         ("server-banner", true)
-    } else if request.ty.eq_ignore_ascii_case("http-header-name") {
+    } else if ty.eq_ignore_ascii_case("http-header-name") {
         ("http-header", true)
     } else {
-        (request.ty.as_str(), false)
+        (ty, false)
     };
     let counts_item = |i: &Item| {
         i.ty.eq_ignore_ascii_case(item_type)
             && (request.contexts.is_empty() || request.contexts.contains(&i.context))
-            && !request.nocontexts.contains(&i.context)
+            && !request.no_contexts.contains(&i.context)
     };
     let mut counts: HashMap<&'a str, u64> = HashMap::new();
     let mut in_report: Vec<&'a str> = Vec::new();
@@ -56,12 +56,15 @@ pub(crate) fn summarize<'a>(
     let cardinality = counts.len() as u64;
     let mut values: Vec<(&str, u64)> = counts.into_iter().collect();
     values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let limit = request.limit.get() as usize;
+    let limit = request.limit_or_default().get() as usize;
     let other = values.iter().skip(limit).map(|(_, n)| n).sum();
     values.truncate(limit);
-    Summary {
+    Summary::new(
+        values.into_iter().map(|(v, n)| (v.to_owned(), n)).collect(),
         other,
-        values: values.into_iter().map(|(v, n)| (v.to_owned(), n)).collect(),
-        cardinality: request.cardinality.then_some(cardinality),
-    }
+        request
+            .cardinality
+            .unwrap_or(false)
+            .then_some(cardinality),
+    )
 }

@@ -1,165 +1,88 @@
-//! The JSON shapes the server sends (API.md "Responses").
+//! The server's error answers: an HTTP status and the JSON [`ErrorBody`], as an axum response.
 
-use serde::{Serialize, Serializer};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
-use crate::diagnostic::Diagnostic;
-use crate::report::Report;
+use crate::models::{ErrorBody, ParamDiagnostic};
 
-/// A page of results: `{"page": 0, "pages": 22, "result_count": 2174, "results": [...]}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ResultsPage<'a> {
-    /// The page number, from 0.
-    pub page: u32,
-    /// How many pages can be fetched (at most [`MAX_PAGES`](super::search::MAX_PAGES)).
-    pub pages: u32,
-    /// How many reports match in all (this may exceed what the pages hold).
-    pub result_count: u64,
-    /// The page's reports, newest first.
-    pub results: Vec<&'a Report>,
-}
-
-/// A summary of one type's values over the matching reports:
-/// `{"summary": {"other": 0, "values": {"443": 64, "993": 10}, "cardinality": 154}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SummaryResponse {
-    /// The summary.
-    pub summary: Summary,
-}
-
-/// The counted values of a summary.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// The counts of the values left out by the limit, added up.
-    pub other: u64,
-    /// The most frequent values with their counts, by count (highest first) then value; written
-    /// as a JSON object in that order.
-    #[serde(serialize_with = "ordered_map")]
-    pub values: Vec<(String, u64)>,
-    /// The number of distinct values, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cardinality: Option<u64>,
-}
-
-fn ordered_map<S: Serializer>(values: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(values.iter().map(|(k, v)| (k, v)))
-}
-
-/// A token's quota, as `GET /v1/admin/user` reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct UserQuota {
-    /// Search quota per period.
-    pub api_limit: u64,
-    /// Search quota used this period.
-    pub api_usage: u64,
-    /// Prioritize requests allowed per period.
-    pub priority_limit: u64,
-    /// Prioritize requests made this period.
-    pub priority_usage: u64,
-    /// Search quota used since the token was issued.
-    pub lifetime_usage: u64,
-    /// When the current period started (`YYYY-MM-DD`).
-    pub reset: String,
-    /// When the next period starts (`YYYY-MM-DD`).
-    pub next_reset: String,
-    /// Websocket connections allowed (the local server offers none).
-    pub ws_limit: u64,
-    /// Websocket connections in use.
-    pub ws_usage: u64,
-}
-
-/// The answer to a prioritize request: `{"ip": "1.2.3.4", "port": 443, "queued": true}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Prioritized {
-    /// The address to scan.
-    pub ip: String,
-    /// The port to scan.
-    pub port: u16,
-    /// Always true: the request was recorded.
-    pub queued: bool,
-}
-
-/// One finding about a request: a [`Diagnostic`] (its spans are into the parameter's value)
-/// and the parameter it is about, when there is one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ParamDiagnostic {
-    /// The parameter, e.g. `expression` or `page`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub param: Option<String>,
-    /// The finding.
-    #[serde(flatten)]
-    pub diagnostic: Diagnostic,
-}
-
-impl ParamDiagnostic {
-    /// A finding about `param`.
-    pub fn new(param: Option<&str>, diagnostic: Diagnostic) -> Self {
-        ParamDiagnostic {
-            param: param.map(str::to_owned),
-            diagnostic,
-        }
-    }
-}
-
-/// An error answer: its HTTP status and the JSON body
-/// `{"error": "message", "code": "...", "diagnostics": [...]}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// An error answer: its HTTP status, the JSON body `{"error": ..., "code": ..., "diagnostics":
+/// [...]}` and, for a 429, `Retry-After`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
-    #[serde(skip)]
-    pub status: u16,
-    /// A one-line message.
-    pub error: String,
-    /// A stable code: the first diagnostic's code for a 400, else e.g. `unauthorized`.
-    pub code: &'static str,
-    /// Every finding (for a 400), errors and warnings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub diagnostics: Vec<ParamDiagnostic>,
-    /// Seconds to wait before trying again (for a 429), sent as `Retry-After` too.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: StatusCode,
+    /// The body.
+    pub body: ErrorBody,
+    /// Seconds to wait before trying again (for a 429), sent as `Retry-After`.
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// A 400 carrying `diagnostics` (at least one should be an error).
-    pub fn bad_request(diagnostics: Vec<ParamDiagnostic>) -> ApiError {
-        let errors: Vec<_> = diagnostics
-            .iter()
-            .filter(|d| d.diagnostic.is_error())
-            .collect();
-        let (error, code) = match errors.as_slice() {
-            [] => ("the request was refused".to_owned(), "bad-request"),
-            [one] => (describe(one), one.diagnostic.code),
-            [first, rest @ ..] => (
-                format!("{} (and {} more errors)", describe(first), rest.len()),
-                first.diagnostic.code,
-            ),
-        };
+    pub fn refused(diagnostics: Vec<ParamDiagnostic>) -> ApiError {
         ApiError {
-            status: 400,
-            error,
-            code,
-            diagnostics,
+            status: StatusCode::BAD_REQUEST,
+            body: ErrorBody::refusal(diagnostics),
             retry_after: None,
         }
     }
 
     /// An error with no diagnostics.
-    pub fn new(status: u16, code: &'static str, error: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: &'static str, error: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            error: error.into(),
-            code,
-            diagnostics: Vec::new(),
+            body: ErrorBody::new(code, error),
             retry_after: None,
         }
     }
+
+    /// This error with `Retry-After: secs`.
+    #[must_use]
+    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
+    }
 }
 
-fn describe(d: &ParamDiagnostic) -> String {
-    match &d.param {
-        Some(p) if !d.diagnostic.message.contains(&format!("`{p}`")) => {
-            format!("{p}: {}", d.diagnostic.message)
-        }
-        _ => d.diagnostic.message.clone(),
+impl From<Vec<ParamDiagnostic>> for ApiError {
+    fn from(diagnostics: Vec<ParamDiagnostic>) -> Self {
+        ApiError::refused(diagnostics)
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = json_response(self.status, &self.body);
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// `value` as JSON with `status`.
+pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+    json_bytes(status, to_json(value))
+}
+
+/// A JSON body already written.
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
+}
+
+pub(crate) fn to_json(value: &impl Serialize) -> Vec<u8> {
+    // The wire types hold strings and numbers only, which always serialise.
+    serde_json::to_vec(value).unwrap_or_default()
 }

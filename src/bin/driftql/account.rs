@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use clap::{Args, ValueEnum};
-use driftql::client::Quota;
+use driftql::models::{Account, Quota};
 
 use crate::EXIT_OK;
 use crate::Status;
@@ -56,7 +56,7 @@ pub struct QuotaArgs {
 enum QuotaOutput {
     /// One line per allowance: used / limit.
     Table,
-    /// The server's fields as one JSON object.
+    /// The account and its quota as one JSON object (never the token the API echoes).
     Json,
 }
 
@@ -75,31 +75,54 @@ pub fn quota(args: QuotaArgs) -> Status {
     Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
 }
 
-fn table(q: &Quota) -> String {
+fn table(account: &Account) -> String {
     let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
-    let mut rows = vec![
-        (
-            "searches",
-            format!("{} / {}", n(q.api_usage), n(q.api_limit)),
-        ),
-        (
-            "prioritize",
-            format!("{} / {}", n(q.priority_usage), n(q.priority_limit)),
-        ),
-        ("streams", format!("{} / {}", n(q.ws_usage), n(q.ws_limit))),
-        ("lifetime", n(q.lifetime_usage)),
-    ];
+    let used = |u: Option<u64>, l: Option<u64>| format!("{} / {}", n(u), n(l));
+    let q = &account.quota;
+    let mut rows: Vec<(String, String)> = Vec::new();
+    if let Some(name) = &account.name {
+        let class = account
+            .user_class
+            .as_ref()
+            .map_or_else(String::new, |c| format!(" ({c})"));
+        rows.push(("account".into(), format!("{name}{class}")));
+    }
+    rows.push(("searches".into(), used(q.api_usage, q.api_limit)));
+    rows.push((
+        "prioritize".into(),
+        used(q.priority_usage, q.priority_limit),
+    ));
+    if q.ws_limit.is_some() || q.ws_usage.is_some() {
+        rows.push(("saved sets".into(), used(q.ws_usage, q.ws_limit)));
+    }
+    rows.push(("lifetime".into(), n(q.lifetime_usage)));
     if let Some(r) = &q.reset {
-        rows.push(("reset", r.clone()));
+        rows.push(("reset".into(), r.clone()));
     }
     if let Some(r) = &q.next_reset {
-        rows.push(("next reset", r.clone()));
+        rows.push(("next reset".into(), r.clone()));
     }
-    if !q.additional_quota.is_empty() {
-        rows.push(("additional", q.additional_quota.len().to_string()));
+    for (i, extra) in account.additional_quota.iter().enumerate() {
+        let label = extra
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("#{}", i + 1));
+        rows.push((format!("extra {label}"), extra_row(extra)));
     }
-    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
     rows.iter()
         .map(|(k, v)| format!("{k:<w$}  {v}\n"))
         .collect()
+}
+
+/// One additional quota block on one line.
+fn extra_row(q: &Quota) -> String {
+    let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
+    format!(
+        "searches {} / {}, prioritize {} / {}",
+        n(q.api_usage),
+        n(q.api_limit),
+        n(q.priority_usage),
+        n(q.priority_limit)
+    )
 }

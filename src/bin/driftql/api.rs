@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use driftql::Query;
 use driftql::client::{Client, ConfigError, Error, SearchBuilder};
-use driftql::request::{Date, Filter, IpParam, RequestError, parse_slop};
+use driftql::models::{Date, Filter, IpParam, RequestError, Slop};
 
 use crate::input;
 use crate::{EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
@@ -133,7 +133,7 @@ impl Filters {
             b = b.filter(Filter::from_str(f).map_err(|e| request_error(&e, Some(f)))?);
         }
         if let Some(s) = &self.slop {
-            b = b.slop(parse_slop(s).map_err(|e| request_error(&e, None))?);
+            b = b.slop(Slop::from_str(s).map_err(|e| request_error(&e, None))?.get());
         }
         if self.host_in_url {
             b = b.host_in_url(true);

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use clap::{Args, ValueEnum};
 use driftql::client::{Pages, Summary, TruncationReason};
 use driftql::report::Report;
-use driftql::request::{SummaryField, SummaryLimit};
+use driftql::models::{SummaryField, SummaryLimit};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;

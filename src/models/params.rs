@@ -1,8 +1,10 @@
-//! Checks for the other search parameters (API.md), shared by the client, the CLI and the local
-//! server: `filter`, `from`/`to`, `summary_limit`, `slop`, `page` and `ip`.
+//! The values of the search parameters other than `expression`: `filter`, `from`/`to`, `slop`,
+//! `page`, `ip`, `summarize` and `summary_limit`.
 //!
-//! Each parameter has a type whose `FromStr` is the check, so a value that got into one of these
-//! types is valid, and its `Display` is what goes on the wire.
+//! Each has a type whose `FromStr` is the check ([`Date`], [`Filter`], [`Slop`], [`Page`],
+//! [`IpParam`], [`SummaryField`]; [`SummaryLimit::parse`], whose range depends on the plan), so
+//! a value that got into one of these types is valid, and its `Display` is what goes on the
+//! wire. Every way a parameter can be refused is a [`RequestError`] with one stable code.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +12,7 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
 
+use super::MAX_PAGES;
 use crate::ast::{Expr, Term};
 use crate::parse::ParseError;
 use crate::validate::ValidationError;
@@ -34,6 +37,12 @@ pub enum RequestError {
         /// The `to` date.
         to: Date,
     },
+    /// `expression` is not valid syntax.
+    #[error("`expression`: {0}")]
+    ExpressionSyntax(Box<ParseError>),
+    /// `expression` has validation errors.
+    #[error("`expression`: {0}")]
+    ExpressionInvalid(ValidationError),
     /// `filter` is not valid syntax.
     #[error("`filter`: {0}")]
     FilterSyntax(Box<ParseError>),
@@ -57,6 +66,12 @@ pub enum RequestError {
     /// `page` is not a non-negative integer.
     #[error("`page` must be a whole number, 0 or more, not `{0}`")]
     Page(String),
+    /// `page` is past the last page a search can return.
+    #[error(
+        "a search returns at most {MAX_PAGES} pages (pages 0 to {last}), not page {0}; narrow the search, for example with a shorter `from`/`to` window",
+        last = MAX_PAGES - 1
+    )]
+    PageLimit(u64),
     /// `ip` is not an address or CIDR block.
     #[error(
         "`ip`: `{0}` is not an IP address or CIDR block (e.g. 8.8.8.8, 10.0.0.0/8, 2001:db8::/32)"
@@ -70,6 +85,34 @@ pub enum RequestError {
         "`summarize` takes a type name such as `port-tcp` (letters, digits, `_`, `.`, `-`), not `{0}`"
     )]
     SummaryField(String),
+    /// A parameter that may be given once was given more than once.
+    #[error("`{0}` may be given only once")]
+    Repeated(&'static str),
+    /// A boolean parameter is neither `true` nor `false`.
+    #[error("`{param}` must be `true` or `false`, not `{value}`")]
+    Bool {
+        /// The parameter.
+        param: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A required parameter is absent.
+    #[error("`{param}` is required: {what}")]
+    Missing {
+        /// The parameter.
+        param: &'static str,
+        /// What it is for.
+        what: &'static str,
+    },
+    /// `port` (of prioritize) is not a port number.
+    #[error("`port` must be a whole number from 0 to 65535, not `{0}`")]
+    Port(String),
+    /// `ip` (of prioritize) is not one address.
+    #[error("`ip`: `{0}` is not one IP address (e.g. 8.8.8.8 or 2001:db8::1)")]
+    Address(String),
+    /// A parameter's name or value is not UTF-8 text once its %-escapes are decoded.
+    #[error("the parameter `{0}` is not UTF-8 text once its %-escapes are decoded")]
+    Encoding(String),
 }
 
 impl RequestError {
@@ -78,32 +121,46 @@ impl RequestError {
         match self {
             RequestError::InvalidDate { .. } => "invalid-date",
             RequestError::DateOrder { .. } => "date-order",
-            RequestError::FilterSyntax(e) => e.code(),
+            RequestError::ExpressionSyntax(e) | RequestError::FilterSyntax(e) => e.code(),
+            RequestError::ExpressionInvalid(v) => v.first_code(),
             RequestError::FilterNotOneTerm(_) => "filter-not-one-term",
             RequestError::FilterInvalid(_) => "invalid-filter",
             RequestError::SummaryLimit { .. } => "invalid-summary-limit",
             RequestError::Slop(_) => "invalid-slop",
             RequestError::Page(_) => "invalid-page",
+            RequestError::PageLimit(_) => "page-limit",
             RequestError::Ip(_) => "invalid-ip-parameter",
             RequestError::NothingToSearch => "nothing-to-search",
-            RequestError::SummaryField(_) => "invalid-summary-field",
+            RequestError::SummaryField(_) => "invalid-summarize",
+            RequestError::Repeated(_) => "repeated-parameter",
+            RequestError::Bool { .. } => "invalid-bool",
+            RequestError::Missing { .. } => "missing-parameter",
+            RequestError::Port(_) => "invalid-port-parameter",
+            RequestError::Address(_) => "invalid-ip-parameter",
+            RequestError::Encoding(_) => "invalid-encoding",
         }
     }
 
-    /// The parameter the error is about (`None` for [`RequestError::NothingToSearch`]).
+    /// The parameter the error is about (`None` for [`RequestError::NothingToSearch`] and
+    /// [`RequestError::Encoding`]).
     pub fn param(&self) -> Option<&'static str> {
         Some(match self {
-            RequestError::InvalidDate { param, .. } => param,
+            RequestError::InvalidDate { param, .. }
+            | RequestError::Bool { param, .. }
+            | RequestError::Missing { param, .. } => param,
+            RequestError::Repeated(param) => param,
             RequestError::DateOrder { .. } => "from",
+            RequestError::ExpressionSyntax(_) | RequestError::ExpressionInvalid(_) => "expression",
             RequestError::FilterSyntax(_)
             | RequestError::FilterNotOneTerm(_)
             | RequestError::FilterInvalid(_) => "filter",
             RequestError::SummaryLimit { .. } => "summary_limit",
             RequestError::Slop(_) => "slop",
-            RequestError::Page(_) => "page",
-            RequestError::Ip(_) => "ip",
+            RequestError::Page(_) | RequestError::PageLimit(_) => "page",
+            RequestError::Ip(_) | RequestError::Address(_) => "ip",
+            RequestError::Port(_) => "port",
             RequestError::SummaryField(_) => "summarize",
-            RequestError::NothingToSearch => return None,
+            RequestError::NothingToSearch | RequestError::Encoding(_) => return None,
         })
     }
 }
@@ -121,7 +178,7 @@ macro_rules! display_serialize {
 /// A calendar date, written `YYYY-MM-DD`.
 ///
 /// ```
-/// use driftql::request::Date;
+/// use driftql::models::Date;
 /// assert!("2024-02-29".parse::<Date>().is_ok());
 /// assert!("2023-02-29".parse::<Date>().is_err()); // not a leap year
 /// assert!("2024-2-1".parse::<Date>().is_err());
@@ -191,7 +248,7 @@ pub fn check_date_range(from: Option<Date>, to: Option<Date>) -> Result<(), Requ
 /// The `filter` parameter: exactly one term, parsed with the expression grammar and validated.
 ///
 /// ```
-/// use driftql::request::Filter;
+/// use driftql::models::Filter;
 /// let f: Filter = "port-tcp:443".parse().unwrap();
 /// assert_eq!(f.to_string(), "port-tcp:443");
 /// assert_eq!("port-tcp:443 and title:x".parse::<Filter>().unwrap_err().code(), "filter-not-one-term");
@@ -303,24 +360,94 @@ fn parse_count(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// Parses `slop`: a whole number, 0 or more.
-pub fn parse_slop(s: &str) -> Result<u32, RequestError> {
-    parse_count(s)
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| RequestError::Slop(s.to_owned()))
+/// `slop`: how many extra words may stand between the words of a phrase, in total.
+///
+/// ```
+/// use driftql::models::Slop;
+/// assert_eq!("2".parse::<Slop>().unwrap().get(), 2);
+/// assert_eq!("-1".parse::<Slop>().unwrap_err().code(), "invalid-slop");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slop(pub u32);
+
+impl Slop {
+    /// The number of words.
+    pub fn get(self) -> u32 {
+        self.0
+    }
 }
 
-/// Parses `page`: a whole number, 0 or more.
-pub fn parse_page(s: &str) -> Result<u32, RequestError> {
-    parse_count(s)
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| RequestError::Page(s.to_owned()))
+impl FromStr for Slop {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<Slop, RequestError> {
+        parse_count(s)
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Slop)
+            .ok_or_else(|| RequestError::Slop(s.to_owned()))
+    }
 }
+
+impl fmt::Display for Slop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+display_serialize!(Slop);
+
+/// `page`: a page of a search's results, from 0 to 99 (the API serves 100 pages of a search).
+///
+/// ```
+/// use driftql::models::Page;
+/// assert_eq!("99".parse::<Page>().unwrap().get(), 99);
+/// assert_eq!("100".parse::<Page>().unwrap_err().code(), "page-limit");
+/// assert_eq!("x".parse::<Page>().unwrap_err().code(), "invalid-page");
+/// assert!(Page::new(7).is_ok() && Page::new(100).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Page(u32);
+
+impl Page {
+    /// The first page.
+    pub const FIRST: Page = Page(0);
+
+    /// Page `n`, refused when it is past the last page a search returns.
+    pub fn new(n: u32) -> Result<Page, RequestError> {
+        if n < MAX_PAGES {
+            Ok(Page(n))
+        } else {
+            Err(RequestError::PageLimit(u64::from(n)))
+        }
+    }
+
+    /// The page number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl FromStr for Page {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<Page, RequestError> {
+        let n = parse_count(s).ok_or_else(|| RequestError::Page(s.to_owned()))?;
+        u32::try_from(n)
+            .ok()
+            .filter(|&n| n < MAX_PAGES)
+            .map(Page)
+            .ok_or(RequestError::PageLimit(n))
+    }
+}
+
+impl fmt::Display for Page {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+display_serialize!(Page);
 
 /// The `ip` parameter: an address or a CIDR block. An address is kept as written (no `/32`).
 ///
 /// ```
-/// use driftql::request::IpParam;
+/// use driftql::models::IpParam;
 /// let p: IpParam = "10.0.0.0/8".parse().unwrap();
 /// assert!(p.net().contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
 /// assert_eq!("8.8.8.8".parse::<IpParam>().unwrap().to_string(), "8.8.8.8");
@@ -383,10 +510,10 @@ impl From<IpNet> for IpParam {
 /// it is sent lowercased.
 ///
 /// ```
-/// use driftql::request::SummaryField;
+/// use driftql::models::SummaryField;
 /// let f: SummaryField = "Port-TCP".parse().unwrap();
 /// assert_eq!(f.to_string(), "port-tcp");
-/// assert_eq!("port tcp".parse::<SummaryField>().unwrap_err().code(), "invalid-summary-field");
+/// assert_eq!("port tcp".parse::<SummaryField>().unwrap_err().code(), "invalid-summarize");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SummaryField(String);
@@ -466,12 +593,20 @@ mod tests {
 
     #[test]
     fn slop_and_page_are_non_negative_integers() {
-        assert_eq!(parse_slop("0").unwrap(), 0);
-        assert_eq!(parse_slop("3").unwrap(), 3);
-        for bad in ["-1", "", "1.5", "+1", "x", "99999999999"] {
-            assert_eq!(parse_slop(bad).unwrap_err().code(), "invalid-slop");
-            assert_eq!(parse_page(bad).unwrap_err().code(), "invalid-page");
+        assert_eq!("0".parse::<Slop>().unwrap().get(), 0);
+        assert_eq!("3".parse::<Slop>().unwrap().get(), 3);
+        for bad in ["-1", "", "1.5", "+1", "x"] {
+            assert_eq!(bad.parse::<Slop>().unwrap_err().code(), "invalid-slop");
+            assert_eq!(bad.parse::<Page>().unwrap_err().code(), "invalid-page");
         }
+        assert_eq!(
+            "99999999999".parse::<Slop>().unwrap_err().code(),
+            "invalid-slop"
+        );
+        for past in ["100", "99999999999"] {
+            assert_eq!(past.parse::<Page>().unwrap_err().code(), "page-limit");
+        }
+        assert_eq!("0099".parse::<Page>().unwrap().get(), 99);
     }
 
     #[test]

@@ -1,0 +1,611 @@
+//! What the API answers: a page of results, a summary, the account and its quota, and the
+//! local server's error body.
+//!
+//! Reading is lenient where the API documents nothing stricter: unknown fields are ignored,
+//! counts may come as JSON integers, whole floats or numeric strings, and optional fields may be
+//! missing or `null`. What makes an answer what it is must be there: a results page without
+//! `results` and a summary answer without `summary` are errors, not empty answers.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Diagnostic;
+use crate::report::Report;
+
+/// One page of search results: at most 100 reports, newest first.
+///
+/// `R` is the report type: [`Report`] when reading an answer, `&Report` when a server writes one
+/// from reports it holds.
+///
+/// ```
+/// use driftql::models::ResultsPage;
+/// let p: ResultsPage = serde_json::from_str(
+///     r#"{"page": 0, "pages": 22, "result_count": 2174, "results": [{"date": "2019-05-13", "id": "x", "items": []}]}"#,
+/// ).unwrap();
+/// assert_eq!((p.pages, p.result_count, p.results[0].id.as_str()), (22, 2174, "x"));
+/// assert!(serde_json::from_str::<ResultsPage>(r#"{"page": 0, "pages": 3}"#).is_err());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ResultsPage<R = Report> {
+    /// This page's number, from 0.
+    #[serde(default, deserialize_with = "count")]
+    pub page: u32,
+    /// How many pages the whole result set has (the server may cap it at 100).
+    #[serde(default, deserialize_with = "count")]
+    pub pages: u32,
+    /// How many reports match in all (this may exceed what the pages hold).
+    #[serde(default, deserialize_with = "count")]
+    pub result_count: u64,
+    /// The reports of this page, newest first.
+    pub results: Vec<R>,
+}
+
+impl<R> ResultsPage<R> {
+    /// A page of results.
+    pub fn new(page: u32, pages: u32, result_count: u64, results: Vec<R>) -> Self {
+        ResultsPage {
+            page,
+            pages,
+            result_count,
+            results,
+        }
+    }
+
+    /// The page of a search that found nothing (HTTP 204).
+    pub fn empty(page: u32) -> Self {
+        ResultsPage::new(page, 0, 0, Vec::new())
+    }
+}
+
+/// A summary of one type's values (`summarize=`): each value with its count, in the server's
+/// order (most frequent first), and the count of items beyond the limit.
+///
+/// Reads and writes the API's shape, `{"other": N, "values": {"443": 64, ...}, "cardinality": N}`,
+/// with the values in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// `(value, count)` pairs in the order the server sent them.
+    pub values: Vec<(String, u64)>,
+    /// How many items had a value beyond the ones listed.
+    pub other: u64,
+    /// How many distinct values there are, when it was asked for (`summary_cardinality`).
+    pub cardinality: Option<u64>,
+}
+
+impl Summary {
+    /// A summary of these values, in this order.
+    pub fn new(values: Vec<(String, u64)>, other: u64, cardinality: Option<u64>) -> Self {
+        Summary {
+            values,
+            other,
+            cardinality,
+        }
+    }
+
+    /// The count of `value`, if it is listed.
+    pub fn get(&self, value: &str) -> Option<u64> {
+        self.values
+            .iter()
+            .find(|(v, _)| v == value)
+            .map(|&(_, n)| n)
+    }
+
+    /// The listed values, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.values.iter().map(|(v, n)| (v.as_str(), *n))
+    }
+}
+
+impl<'de> Deserialize<'de> for Summary {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default, deserialize_with = "count")]
+            other: u64,
+            #[serde(default)]
+            values: OrderedCounts,
+            #[serde(default, deserialize_with = "optional_count")]
+            cardinality: Option<u64>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(Summary::new(raw.values.0, raw.other, raw.cardinality))
+    }
+}
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Values<'a>(&'a [(String, u64)]);
+        impl Serialize for Values<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            }
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("other", &self.other)?;
+        m.serialize_entry("values", &Values(&self.values))?;
+        if let Some(c) = self.cardinality {
+            m.serialize_entry("cardinality", &c)?;
+        }
+        m.end()
+    }
+}
+
+/// The answer to a summary request: `{"summary": {...}}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SummaryAnswer {
+    /// The summary.
+    pub summary: Summary,
+}
+
+impl SummaryAnswer {
+    /// The answer holding `summary`.
+    pub fn new(summary: Summary) -> Self {
+        SummaryAnswer { summary }
+    }
+}
+
+/// A JSON object of counts, read in document order.
+#[derive(Default)]
+struct OrderedCounts(Vec<(String, u64)>);
+
+impl<'de> Deserialize<'de> for OrderedCounts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedCounts;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of value → count")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<OrderedCounts, E> {
+                Ok(OrderedCounts::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedCounts, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+                while let Some((value, Count(n))) = map.next_entry::<String, Count>()? {
+                    out.push((value, n));
+                }
+                Ok(OrderedCounts(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The account behind a token and its quota (`GET /v1/admin/user`).
+///
+/// Reads both shapes the API has documented: the current one, with the numbers under `quota`
+/// (and `additional_quota` for split quota), and the older flat one, with the numbers at the top
+/// level. Writes the current shape.
+///
+/// **The answer echoes the caller's token; this type has no place for it.** The `token` field
+/// (at the top level, under `quota` or in an `additional_quota` entry) is skipped while
+/// decoding, like any other field this type does not know: it is never held, so it can never be
+/// printed, logged or written back out.
+///
+/// ```
+/// use driftql::models::Account;
+/// let a: Account = serde_json::from_str(
+///     r#"{"name": "John Doe", "token": "SECRET123", "quota": {"api_limit": 500, "api_usage": 7}}"#,
+/// ).unwrap();
+/// assert_eq!((a.quota.api_usage, a.quota.api_limit), (Some(7), Some(500)));
+/// let out = serde_json::to_string(&a).unwrap();
+/// assert!(!out.contains("SECRET123") && !out.contains("token"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Account {
+    /// The account holder's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The account's e-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// When the account was created, as the server writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// The kind of account, e.g. `network_admin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_class: Option<String>,
+    /// Whether the account receives marketing e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marketing: Option<bool>,
+    /// The token's own quota and usage.
+    pub quota: Quota,
+    /// Further quota blocks, one per extra token of an account with split quota.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub additional_quota: Vec<Quota>,
+}
+
+/// Limits and usage of one quota block. Numbers the server leaves out are `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Quota {
+    /// What the block is called, when the server names it (an `additional_quota` entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Search quota (pages, summary blocks) per period.
+    #[serde(default, deserialize_with = "optional_count")]
+    pub api_limit: Option<u64>,
+    /// Search quota used this period.
+    #[serde(default, deserialize_with = "optional_count")]
+    pub api_usage: Option<u64>,
+    /// Search quota used since the account was created.
+    #[serde(default, deserialize_with = "optional_count")]
+    pub lifetime_usage: Option<u64>,
+    /// Prioritize calls allowed per period.
+    #[serde(default, deserialize_with = "optional_count")]
+    pub priority_limit: Option<u64>,
+    /// Prioritize calls made this period.
+    #[serde(default, deserialize_with = "optional_count")]
+    pub priority_usage: Option<u64>,
+    /// When the current period started, as the server writes it.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub reset: Option<String>,
+    /// When the next period starts, as the server writes it.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub next_reset: Option<String>,
+    /// Saved projects ("working sets") allowed, in the older shape of the answer.
+    #[serde(
+        default,
+        deserialize_with = "optional_count",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ws_limit: Option<u64>,
+    /// Saved projects in use, in the older shape of the answer.
+    #[serde(
+        default,
+        deserialize_with = "optional_count",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ws_usage: Option<u64>,
+}
+
+impl Quota {
+    /// Whether the block carries no number or date at all.
+    fn is_empty(&self) -> bool {
+        *self == Quota::default()
+    }
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// Both shapes at once: the account fields, `quota`, and the flat numbers. Only the
+        /// fields named here are read; everything else, `token` included, is skipped unread.
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default, deserialize_with = "optional_text")]
+            name: Option<String>,
+            #[serde(default, deserialize_with = "optional_text")]
+            email: Option<String>,
+            #[serde(default, deserialize_with = "optional_text")]
+            created: Option<String>,
+            #[serde(default, deserialize_with = "optional_text")]
+            user_class: Option<String>,
+            #[serde(default)]
+            marketing: Option<bool>,
+            #[serde(default)]
+            quota: Option<Quota>,
+            #[serde(default)]
+            additional_quota: Option<Vec<Quota>>,
+            #[serde(flatten)]
+            flat: Quota,
+        }
+        let raw = Raw::deserialize(d)?;
+        // The nested numbers win; a flat answer has only the top-level ones. A field present in
+        // neither stays `None`.
+        let mut quota = raw.quota.unwrap_or_default();
+        if quota.is_empty() {
+            quota = raw.flat;
+            quota.name = None;
+        } else {
+            let flat = raw.flat;
+            let fill = |q: &mut Option<u64>, f: Option<u64>| {
+                if q.is_none() {
+                    *q = f;
+                }
+            };
+            fill(&mut quota.ws_limit, flat.ws_limit);
+            fill(&mut quota.ws_usage, flat.ws_usage);
+        }
+        Ok(Account {
+            name: raw.name,
+            email: raw.email,
+            created: raw.created,
+            user_class: raw.user_class,
+            marketing: raw.marketing,
+            quota,
+            additional_quota: raw.additional_quota.unwrap_or_default(),
+        })
+    }
+}
+
+/// The local server's answer to a prioritize request: `{"ip": "1.2.3.4", "port": 443,
+/// "queued": true}`. (The API documents no body.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Prioritized {
+    /// The address to scan.
+    pub ip: String,
+    /// The port to scan.
+    pub port: u16,
+    /// Whether the request was recorded.
+    pub queued: bool,
+}
+
+impl Prioritized {
+    /// A recorded request for `ip` and `port`.
+    pub fn queued(ip: impl Into<String>, port: u16) -> Self {
+        Prioritized {
+            ip: ip.into(),
+            port,
+            queued: true,
+        }
+    }
+}
+
+/// One finding about a request: a [`Diagnostic`] (its spans are into the parameter's value)
+/// and the parameter it is about, when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ParamDiagnostic {
+    /// The parameter, e.g. `expression` or `page`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// The finding.
+    #[serde(flatten)]
+    pub diagnostic: Diagnostic,
+}
+
+impl ParamDiagnostic {
+    /// A finding about `param`.
+    pub fn new(param: Option<&str>, diagnostic: Diagnostic) -> Self {
+        ParamDiagnostic {
+            param: param.map(str::to_owned),
+            diagnostic,
+        }
+    }
+}
+
+/// The body of the local server's error answers:
+/// `{"error": "message", "code": "...", "diagnostics": [...]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ErrorBody {
+    /// A one-line message.
+    pub error: String,
+    /// A stable code: the first error's code for a 400, else e.g. `unauthorized`.
+    pub code: &'static str,
+    /// Every finding (for a 400), errors and warnings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<ParamDiagnostic>,
+}
+
+impl ErrorBody {
+    /// A refusal carrying `diagnostics` (at least one should be an error): its message is the
+    /// first error's, with the number of the others; its code the first error's.
+    pub fn refusal(diagnostics: Vec<ParamDiagnostic>) -> ErrorBody {
+        let errors: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| d.diagnostic.is_error())
+            .collect();
+        let (error, code) = match errors.as_slice() {
+            [] => ("the request was refused".to_owned(), "bad-request"),
+            [one] => (describe(one), one.diagnostic.code),
+            [first, rest @ ..] => (
+                format!("{} (and {} more errors)", describe(first), rest.len()),
+                first.diagnostic.code,
+            ),
+        };
+        ErrorBody {
+            error,
+            code,
+            diagnostics,
+        }
+    }
+
+    /// An error with a code and a message, and no diagnostics.
+    pub fn new(code: &'static str, error: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: error.into(),
+            code,
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+fn describe(d: &ParamDiagnostic) -> String {
+    match &d.param {
+        Some(p) if !d.diagnostic.message.contains(&format!("`{p}`")) => {
+            format!("{p}: {}", d.diagnostic.message)
+        }
+        _ => d.diagnostic.message.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lenient numbers and text
+
+/// A non-negative whole number, given as a JSON integer, a whole float, or a numeric string.
+struct Count(u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative whole number")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Count, E> {
+                Ok(Count(n))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Count, E> {
+                u64::try_from(n)
+                    .map(Count)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(n), &self))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Count, E> {
+                if n >= 0.0 && n.fract() == 0.0 && n < u64::MAX as f64 {
+                    Ok(Count(n as u64))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(n), &self))
+                }
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Count, E> {
+                s.trim()
+                    .parse()
+                    .map(Count)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn count<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
+    let Count(n) = Count::deserialize(d)?;
+    T::try_from(n).map_err(|_| de::Error::custom(format!("{n} is too large")))
+}
+
+fn optional_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<Count>::deserialize(d)?.map(|Count(n)| n))
+}
+
+/// Text, or a number or boolean kept as its text; `null` is `None`.
+fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("text, a number, a boolean or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Option<String>, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<String>, E> {
+            Ok(Some(s.to_owned()))
+        }
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Option<String>, E> {
+            Ok(Some(b.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Option<String>, E> {
+            Ok(Some(n.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Option<String>, E> {
+            Ok(Some(n.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Option<String>, E> {
+            Ok(Some(n.to_string()))
+        }
+    }
+    d.deserialize_option(V)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_keeps_the_server_order_and_counts() {
+        let a: SummaryAnswer = serde_json::from_str(
+            r#"{"summary": {"other": 3, "values": {"993": 10, "443": 64, "22": 10}, "cardinality": 154, "new": 1}}"#,
+        )
+        .unwrap();
+        let s = a.summary;
+        assert_eq!(
+            s.values,
+            [("993".into(), 10), ("443".into(), 64), ("22".into(), 10)]
+        );
+        assert_eq!((s.other, s.cardinality), (3, Some(154)));
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"other":3,"values":{"993":10,"443":64,"22":10},"cardinality":154}"#
+        );
+        assert!(serde_json::from_str::<SummaryAnswer>(r#"{"other": 1}"#).is_err());
+    }
+
+    #[test]
+    fn pages_tolerate_unknown_and_missing_counts_but_not_missing_results() {
+        let p: ResultsPage = serde_json::from_str(
+            r#"{"page": 2, "results": [{"id": "x", "extra": [1]}], "more": {}}"#,
+        )
+        .unwrap();
+        assert_eq!((p.page, p.pages, p.result_count), (2, 0, 0));
+        assert_eq!(p.results[0].id, "x");
+        assert!(serde_json::from_str::<ResultsPage>(r#"{"page": -1, "results": []}"#).is_err());
+        assert!(
+            serde_json::from_str::<ResultsPage>(r#"{"page":0,"pages":3,"result_count":250}"#)
+                .is_err()
+        );
+    }
+
+    const DOCUMENTED: &str = r#"{"created": "2019-05-13T11:16:52.000Z", "email": "j@example.com",
+        "marketing": false, "name": "John Doe",
+        "quota": {"api_limit": 500, "api_usage": 0, "lifetime_usage": 0,
+                  "next_reset": "2019-06-13T11:16:52.000Z", "priority_limit": 0,
+                  "priority_usage": 0, "reset": "2019-05-13T11:16:52.000Z"},
+        "token": "SECRET123-abcdef", "user_class": "network_admin"}"#;
+
+    #[test]
+    fn the_documented_account_decodes_without_its_token() {
+        let a: Account = serde_json::from_str(DOCUMENTED).unwrap();
+        assert_eq!(a.name.as_deref(), Some("John Doe"));
+        assert_eq!(a.user_class.as_deref(), Some("network_admin"));
+        assert_eq!(a.marketing, Some(false));
+        assert_eq!(a.quota.api_limit, Some(500));
+        assert_eq!(a.quota.api_usage, Some(0));
+        assert_eq!(
+            a.quota.next_reset.as_deref(),
+            Some("2019-06-13T11:16:52.000Z")
+        );
+        assert!(a.additional_quota.is_empty());
+        assert!(!format!("{a:?}").contains("SECRET123"));
+        let out = serde_json::to_string(&a).unwrap();
+        assert!(!out.contains("SECRET123") && !out.contains("token"), "{out}");
+        // What is written reads back the same.
+        assert_eq!(serde_json::from_str::<Account>(&out).unwrap(), a);
+    }
+
+    #[test]
+    fn the_older_flat_account_decodes_into_the_same_shape() {
+        let a: Account = serde_json::from_str(
+            r#"{"api_limit": 1000, "api_usage": "12", "reset": 1700000000, "next_reset": "2026-01-01",
+                "ws_limit": 5, "ws_usage": 1, "token": "SECRET123", "plan": "pro"}"#,
+        )
+        .unwrap();
+        assert_eq!(a.quota.api_limit, Some(1000));
+        assert_eq!(a.quota.api_usage, Some(12));
+        assert_eq!(a.quota.priority_limit, None);
+        assert_eq!(a.quota.reset.as_deref(), Some("1700000000"));
+        assert_eq!((a.quota.ws_limit, a.quota.ws_usage), (Some(5), Some(1)));
+        assert!(!serde_json::to_string(&a).unwrap().contains("SECRET123"));
+    }
+
+    #[test]
+    fn split_quota_keeps_each_block_and_drops_their_tokens() {
+        let a: Account = serde_json::from_str(
+            r#"{"quota": {"api_limit": 100, "api_usage": 40},
+                "additional_quota": [{"name": "ci", "token": "SECRET123-ci", "api_limit": 50, "api_usage": 5}]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.additional_quota.len(), 1);
+        let extra = &a.additional_quota[0];
+        assert_eq!(
+            (extra.name.as_deref(), extra.api_limit, extra.api_usage),
+            (Some("ci"), Some(50), Some(5))
+        );
+        assert!(!serde_json::to_string(&a).unwrap().contains("SECRET123"));
+    }
+}

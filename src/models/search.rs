@@ -1,0 +1,532 @@
+//! The requests of the search endpoints, both ways: built by the client and written as query
+//! parameters ([`SearchRequest::to_pairs`]), read back from query parameters by a server
+//! ([`SearchRequest::from_pairs`]). One definition, so the two cannot drift apart.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::eval::MatchOptions;
+use crate::query::Query;
+use crate::ast::Span;
+
+use super::answers::ParamDiagnostic;
+use super::params::{
+    Date, Filter, IpParam, Page, RequestError, Slop, SummaryField, SummaryLimit, check_date_range,
+};
+
+/// The parameters of a search shared by results and summaries (API.md's search parameters but
+/// `page` and the summary ones), in the order they are sent. Unset parameters are not sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SearchParams {
+    /// `ip`: the scanned address or block.
+    pub ip: Option<IpParam>,
+    /// `indirect`: match `ip` in any context, e.g. inside a certificate.
+    pub indirect: Option<bool>,
+    /// `expression`: the query, sent in its canonical form.
+    pub expression: Option<Query>,
+    /// `slop`: words allowed between the words of a phrase.
+    pub slop: Option<Slop>,
+    /// `filter`: one more term the results must match.
+    pub filter: Option<Filter>,
+    /// `from`: the first day, inclusive.
+    pub from: Option<Date>,
+    /// `to`: the last day, inclusive.
+    pub to: Option<Date>,
+    /// `most_recent`: only the newest report per {ip, port} pair.
+    pub most_recent: Option<bool>,
+    /// `host_in_url`: `host` terms also match hosts inside URLs.
+    pub host_in_url: Option<bool>,
+}
+
+/// The summary parameters: `summarize` and its companions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SummaryParams {
+    /// `summarize`: the type whose values are counted.
+    pub field: SummaryField,
+    /// `summary_context` (repeatable): when any is given, only items of these contexts count.
+    pub contexts: Vec<String>,
+    /// `summary_nocontext` (repeatable): items of these contexts do not count.
+    pub no_contexts: Vec<String>,
+    /// `summary_limit`: the most values returned (the server's default is 100).
+    pub limit: Option<SummaryLimit>,
+    /// `summary_cardinality`: also count the distinct values.
+    pub cardinality: Option<bool>,
+}
+
+impl SummaryParams {
+    /// A summary of `field`'s values, every other parameter unset.
+    pub fn new(field: SummaryField) -> Self {
+        SummaryParams {
+            field,
+            contexts: Vec::new(),
+            no_contexts: Vec::new(),
+            limit: None,
+            cardinality: None,
+        }
+    }
+
+    /// The limit, or the server's default.
+    pub fn limit_or_default(&self) -> SummaryLimit {
+        self.limit.unwrap_or(SummaryLimit::DEFAULT)
+    }
+}
+
+/// What a search asks for: a page of results, or a summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A page of results.
+    Results(Page),
+    /// A summary.
+    Summary(SummaryParams),
+}
+
+/// A whole request to a search endpoint: its parameters and what it asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SearchRequest {
+    /// The search.
+    pub params: SearchParams,
+    /// A page of results or a summary.
+    pub answer: Answer,
+}
+
+/// The parameters of `/v1/scan/protocols/prioritize`: one address and one port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PrioritizeParams {
+    /// The address to scan.
+    pub ip: std::net::IpAddr,
+    /// The port to scan.
+    pub port: u16,
+}
+
+/// `name=value` pairs, decoded, in order.
+pub type Pairs<'a> = &'a [(String, String)];
+
+fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+impl SearchParams {
+    /// Checks the parameters as a whole: a search needs an expression or an `ip`, `from` may not
+    /// be after `to`, and the expression may have no validation errors. Its warnings are
+    /// returned.
+    pub fn check(&self) -> Result<Vec<Diagnostic>, RequestError> {
+        let warnings = match &self.expression {
+            Some(q) => q.check().map_err(RequestError::ExpressionInvalid)?,
+            None if self.ip.is_none() => return Err(RequestError::NothingToSearch),
+            None => Vec::new(),
+        };
+        check_date_range(self.from, self.to)?;
+        Ok(warnings)
+    }
+
+    /// `slop` and `host_in_url`, as the evaluator takes them.
+    pub fn match_options(&self) -> MatchOptions {
+        MatchOptions::default()
+            .with_slop(self.slop.unwrap_or_default().get())
+            .with_host_in_url(self.host_in_url.unwrap_or(false))
+    }
+
+    /// Appends the set parameters in API.md's order; the expression goes in canonical form.
+    pub fn write_pairs(&self, out: &mut Vec<(&'static str, String)>) {
+        let mut push = |name, value: Option<String>| {
+            if let Some(v) = value {
+                out.push((name, v));
+            }
+        };
+        push("ip", self.ip.map(|ip| ip.to_string()));
+        push("indirect", self.indirect.map(|b| bool_str(b).into()));
+        push("expression", self.expression.as_ref().map(Query::canonical));
+        push("slop", self.slop.map(|s| s.to_string()));
+        push("filter", self.filter.as_ref().map(Filter::to_string));
+        push("from", self.from.map(|d| d.to_string()));
+        push("to", self.to.map(|d| d.to_string()));
+        push("most_recent", self.most_recent.map(|b| bool_str(b).into()));
+        push("host_in_url", self.host_in_url.map(|b| bool_str(b).into()));
+    }
+}
+
+impl SummaryParams {
+    /// Appends the summary parameters in API.md's order.
+    pub fn write_pairs(&self, out: &mut Vec<(&'static str, String)>) {
+        out.push(("summarize", self.field.to_string()));
+        out.extend(self.contexts.iter().map(|c| ("summary_context", c.clone())));
+        out.extend(
+            self.no_contexts
+                .iter()
+                .map(|c| ("summary_nocontext", c.clone())),
+        );
+        if let Some(l) = self.limit {
+            out.push(("summary_limit", l.to_string()));
+        }
+        if let Some(b) = self.cardinality {
+            out.push(("summary_cardinality", bool_str(b).into()));
+        }
+    }
+}
+
+impl SearchRequest {
+    /// A request for a page of results.
+    pub fn results(params: SearchParams, page: Page) -> Self {
+        SearchRequest {
+            params,
+            answer: Answer::Results(page),
+        }
+    }
+
+    /// A request for a summary.
+    pub fn summary(params: SearchParams, summary: SummaryParams) -> Self {
+        SearchRequest {
+            params,
+            answer: Answer::Summary(summary),
+        }
+    }
+
+    /// The query parameters, in API.md's order: the search's, then `page` or the summary's.
+    ///
+    /// ```
+    /// use driftql::models::{Page, SearchParams, SearchRequest};
+    /// let mut params = SearchParams::default();
+    /// params.expression = Some(driftql::parse("port-tcp:443 AND geo-country=US").unwrap());
+    /// let pairs = SearchRequest::results(params, Page::FIRST).to_pairs();
+    /// assert_eq!(pairs, [("expression", "(port-tcp:443 and geo-country=US)".to_string()), ("page", "0".into())]);
+    /// ```
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        self.params.write_pairs(&mut out);
+        match &self.answer {
+            Answer::Results(page) => out.push(("page", page.to_string())),
+            Answer::Summary(s) => s.write_pairs(&mut out),
+        }
+        out
+    }
+
+    /// Reads a request from decoded query parameters, reporting every problem at once.
+    ///
+    /// - An **empty** value counts as absent, except in `summary_context` and
+    ///   `summary_nocontext`, where it is the empty context.
+    /// - **Unknown** parameters are ignored; names are case-sensitive.
+    /// - Every parameter except `summary_context` and `summary_nocontext` may be given **once**.
+    /// - Booleans are `true` or `false` in any case, or `1` or `0`.
+    /// - `summary_limit` may go up to 1,000,000 when `enterprise`, else to 10,000.
+    /// - The request as a whole is checked by [`SearchParams::check`]; the expression's warnings
+    ///   do not refuse it.
+    ///
+    /// Each finding names its parameter; its span is into that parameter's value.
+    pub fn from_pairs(pairs: Pairs<'_>, enterprise: bool) -> Result<Self, Vec<ParamDiagnostic>> {
+        let mut r = Reader::new(pairs);
+        let expression = r.one("expression").and_then(|src| match crate::parse(src) {
+            Err(e) => r.refuse(RequestError::ExpressionSyntax(Box::new(e)), src),
+            Ok(q) => match q.check() {
+                Ok(_) => Some(q),
+                Err(invalid) => r.refuse(RequestError::ExpressionInvalid(invalid), src),
+            },
+        });
+        let ip = r.parsed("ip", |v| v.parse::<IpParam>());
+        let indirect = r.bool("indirect");
+        let slop = r.parsed("slop", |v| v.parse::<Slop>());
+        let filter = r.parsed("filter", |v| v.parse::<Filter>());
+        let from = r.parsed("from", |v| Date::parse_param("from", v));
+        let to = r.parsed("to", |v| Date::parse_param("to", v));
+        let most_recent = r.bool("most_recent");
+        let host_in_url = r.bool("host_in_url");
+        let page = r.parsed("page", |v| v.parse::<Page>());
+        let field = r.parsed("summarize", |v| v.parse::<SummaryField>());
+        let limit = r.parsed("summary_limit", |v| SummaryLimit::parse(v, enterprise));
+        let cardinality = r.bool("summary_cardinality");
+        let contexts = r.every("summary_context");
+        let no_contexts = r.every("summary_nocontext");
+
+        let params = SearchParams {
+            ip,
+            indirect,
+            expression,
+            slop,
+            filter,
+            from,
+            to,
+            most_recent,
+            host_in_url,
+        };
+        // The request as a whole (as `SearchParams::check` judges it), unless a refused value
+        // already explains what is missing.
+        if params.expression.is_none()
+            && params.ip.is_none()
+            && !r.present("expression")
+            && !r.present("ip")
+        {
+            r.refuse::<()>(RequestError::NothingToSearch, "");
+        }
+        if let (Err(e), Some(from), Some(to)) = (check_date_range(from, to), from, to) {
+            r.refuse::<()>(e, &format!("{from}..{to}"));
+        }
+        if !r.errors.is_empty() {
+            return Err(r.errors);
+        }
+        let answer = match field {
+            Some(field) => Answer::Summary(SummaryParams {
+                field,
+                contexts,
+                no_contexts,
+                limit,
+                cardinality,
+            }),
+            None => Answer::Results(page.unwrap_or_default()),
+        };
+        Ok(SearchRequest { params, answer })
+    }
+}
+
+impl PrioritizeParams {
+    /// Reads `ip` (one address) and `port` from decoded query parameters, reporting every
+    /// problem at once.
+    pub fn from_pairs(pairs: Pairs<'_>) -> Result<Self, Vec<ParamDiagnostic>> {
+        let mut r = Reader::new(pairs);
+        let ip = r.required("ip", "the address to scan", |v| {
+            v.parse().map_err(|_| RequestError::Address(v.to_owned()))
+        });
+        let port = r.required("port", "the port to scan", |v| {
+            crate::types::parse_port(v).ok_or_else(|| RequestError::Port(v.to_owned()))
+        });
+        match (ip, port) {
+            (Some(ip), Some(port)) if r.errors.is_empty() => Ok(PrioritizeParams { ip, port }),
+            _ => Err(r.errors),
+        }
+    }
+
+    /// The query parameters.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        vec![("ip", self.ip.to_string()), ("port", self.port.to_string())]
+    }
+}
+
+/// Reads parameters one by one, collecting what is wrong with them.
+struct Reader<'a> {
+    pairs: Pairs<'a>,
+    errors: Vec<ParamDiagnostic>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(pairs: Pairs<'a>) -> Self {
+        Reader {
+            pairs,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Whether `name` has a non-empty value.
+    fn present(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(n, v)| n == name && !v.is_empty())
+    }
+
+    /// Every value of `name`, empty ones included.
+    fn every(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The value of a parameter given at most once; an empty value counts as absent.
+    fn one(&mut self, name: &'static str) -> Option<&'a str> {
+        let mut values = self
+            .pairs
+            .iter()
+            .filter(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str());
+        let first = values.next()?;
+        if values.next().is_some() {
+            return self.refuse(RequestError::Repeated(name), "");
+        }
+        Some(first)
+    }
+
+    fn parsed<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, RequestError>,
+    ) -> Option<T> {
+        let v = self.one(name)?;
+        match parse(v) {
+            Ok(t) => Some(t),
+            Err(e) => self.refuse(e, v),
+        }
+    }
+
+    fn required<T>(
+        &mut self,
+        name: &'static str,
+        what: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, RequestError>,
+    ) -> Option<T> {
+        if !self.present(name) {
+            return self.refuse(RequestError::Missing { param: name, what }, "");
+        }
+        self.parsed(name, parse)
+    }
+
+    fn bool(&mut self, name: &'static str) -> Option<bool> {
+        self.parsed(name, |v| {
+            if v.eq_ignore_ascii_case("true") || v == "1" {
+                Ok(true)
+            } else if v.eq_ignore_ascii_case("false") || v == "0" {
+                Ok(false)
+            } else {
+                Err(RequestError::Bool {
+                    param: name,
+                    value: v.to_owned(),
+                })
+            }
+        })
+    }
+
+    /// Records `error` about `value`; always `None`.
+    fn refuse<T>(&mut self, error: RequestError, value: &str) -> Option<T> {
+        self.errors.extend(error.into_diagnostics(value));
+        None
+    }
+}
+
+impl RequestError {
+    /// The error as findings about its parameter: an expression's or a filter's own findings
+    /// keep their spans into it (warnings included); any other error is one finding covering
+    /// the whole `value`.
+    pub fn into_diagnostics(self, value: &str) -> Vec<ParamDiagnostic> {
+        let param = self.param();
+        let each = |ds: Vec<Diagnostic>| {
+            ds.into_iter()
+                .map(|d| ParamDiagnostic::new(param, d))
+                .collect()
+        };
+        match self {
+            RequestError::ExpressionSyntax(e) | RequestError::FilterSyntax(e) => {
+                each(vec![e.into_diagnostic()])
+            }
+            RequestError::ExpressionInvalid(v) | RequestError::FilterInvalid(v) => {
+                each(v.diagnostics)
+            }
+            other => {
+                let span = Span::new(0, value.len());
+                let d = Diagnostic::new(
+                    Severity::Error,
+                    other.code(),
+                    value,
+                    span,
+                    other.to_string(),
+                );
+                vec![ParamDiagnostic::new(param, d)]
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn codes(p: &[(&str, &str)]) -> Vec<&'static str> {
+        match SearchRequest::from_pairs(&pairs(p), false) {
+            Ok(_) => Vec::new(),
+            Err(ds) => ds.iter().map(|d| d.diagnostic.code).collect(),
+        }
+    }
+
+    #[test]
+    fn what_is_written_reads_back_the_same() {
+        let params = SearchParams {
+            ip: Some("10.0.0.0/8".parse().unwrap()),
+            indirect: Some(true),
+            expression: Some(crate::parse(r#"title:"a \"b\"" or not port-tcp:22"#).unwrap()),
+            slop: Some(Slop(2)),
+            filter: Some("port-tcp:443".parse().unwrap()),
+            from: Some("2024-01-01".parse().unwrap()),
+            to: Some("2024-12-31".parse().unwrap()),
+            most_recent: Some(false),
+            host_in_url: Some(true),
+        };
+        let mut summary = SummaryParams::new("port-tcp".parse().unwrap());
+        summary.contexts = vec![String::new(), "cert-dns-name".into()];
+        summary.no_contexts = vec!["dns-ptr".into()];
+        summary.limit = Some(SummaryLimit::new(250, false).unwrap());
+        summary.cardinality = Some(true);
+        for request in [
+            SearchRequest::results(params.clone(), Page::new(7).unwrap()),
+            SearchRequest::summary(params, summary),
+            SearchRequest::results(
+                SearchParams {
+                    ip: Some("::1".parse().unwrap()),
+                    ..SearchParams::default()
+                },
+                Page::FIRST,
+            ),
+        ] {
+            let written: Vec<(String, String)> = request
+                .to_pairs()
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v))
+                .collect();
+            assert_eq!(
+                SearchRequest::from_pairs(&written, false).unwrap(),
+                request,
+                "{written:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_once_with_one_code() {
+        assert_eq!(codes(&[]), ["nothing-to-search"]);
+        assert_eq!(codes(&[("expression", ""), ("ip", "")]), ["nothing-to-search"]);
+        assert_eq!(
+            codes(&[("ip", "1.2.3.4"), ("page", "100"), ("slop", "-1")]),
+            ["invalid-slop", "page-limit"]
+        );
+        assert_eq!(
+            codes(&[("expression", "a:1"), ("expression", "b:2")]),
+            ["repeated-parameter"]
+        );
+        assert_eq!(
+            codes(&[("ip", "x"), ("summarize", "port tcp")]),
+            ["invalid-ip-parameter", "invalid-summarize"]
+        );
+        assert_eq!(
+            codes(&[("expression", "a:1"), ("from", "2024-02-02"), ("to", "2024-01-01")]),
+            ["date-order"]
+        );
+        assert_eq!(
+            codes(&[("expression", "a:1"), ("most_recent", "yes")]),
+            ["invalid-bool"]
+        );
+        // An expression with errors is refused with every finding, warnings included.
+        assert_eq!(
+            codes(&[("expression", "geo-country:gb")]),
+            ["keyword-only-type", "country-case"]
+        );
+        // Warnings alone do not refuse; unknown parameters are ignored.
+        assert!(codes(&[("expression", "search-term:x"), ("timeout", "30")]).is_empty());
+    }
+
+    #[test]
+    fn prioritize_needs_one_address_and_one_port() {
+        let codes = |p: &[(&str, &str)]| -> Vec<&'static str> {
+            match PrioritizeParams::from_pairs(&pairs(p)) {
+                Ok(_) => Vec::new(),
+                Err(ds) => ds.iter().map(|d| d.diagnostic.code).collect(),
+            }
+        };
+        assert!(codes(&[("ip", "1.2.3.4"), ("port", "443")]).is_empty());
+        assert_eq!(codes(&[]), ["missing-parameter", "missing-parameter"]);
+        assert_eq!(
+            codes(&[("ip", "1.2.3.0/24"), ("port", "65536")]),
+            ["invalid-ip-parameter", "invalid-port-parameter"]
+        );
+    }
+}
