@@ -62,6 +62,7 @@ pub mod ast;
 pub mod client;
 pub mod diagnostic;
 pub mod eval;
+mod lint;
 pub mod models;
 mod parse;
 mod print;
@@ -74,6 +75,7 @@ mod validate;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
+pub use lint::Lint;
 pub use eval::{MatchOptions, Matcher};
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind};
 pub use query::{Query, parse};

@@ -1,20 +1,7 @@
 //! The validator (LANGUAGE.md §4): lints with stable codes, spans, help and fixes.
 //!
-//! | code | severity | fires when |
-//! |---|---|---|
-//! | `keyword-only-type` | error | `geo-country`, `protocol` or `http-header-name` used with `:` |
-//! | `ip-needs-match` | error | `ip` used with `=` |
-//! | `invalid-ip` | error | an `ip` value is not an address or CIDR block, or has a `*` prefix |
-//! | `invalid-port` | error | a `port-tcp`/`port-udp` value is not an integer 0–65535, or has a `*` prefix |
-//! | `invalid-country` | error | a `geo-country` value is not two ASCII letters |
-//! | `country-case` | warning | a `geo-country` value is two letters, not uppercase |
-//! | `empty-value` | error | a value is empty |
-//! | `context-needs-keyword` | warning | a context with `:` on a type other than `ip` and `host` |
-//! | `case-sensitive-value` | warning | a `protocol` value differs only in case from a known one |
-//! | `unknown-type` | warning | the type is not in the registry |
-//! | `slow-search-term` | warning | `search-term` is used |
-//! | `host-with-scheme` | warning | a `host` value contains `://` or `/` |
-//! | `double-negation` | warning | `not not x` |
+//! The lints, with their codes, severities and fixes, are the rows of [`Lint`]; each is
+//! checked below.
 //!
 //! Decisions where the reference is silent:
 //! - An empty value gets `empty-value` only, and nothing else about its value.
@@ -29,7 +16,8 @@
 //! - A leading `+` or a sign is not a port; leading zeros are (`0443` is port 443).
 
 use crate::ast::{Expr, Op, Span, Term};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::lint::Lint;
 use crate::print::write_value;
 use crate::query::Query;
 use crate::types::{self, KNOWN_PROTOCOLS, Selects, ValueSyntax};
@@ -173,16 +161,14 @@ impl Cx<'_> {
         }
     }
 
-    fn push(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        span: Span,
-        message: String,
-    ) -> &mut Diagnostic {
+    fn push(&mut self, lint: Lint, span: Span, message: String) -> &mut Diagnostic {
         // Lines and columns are set for all findings at once, at the end.
-        self.out
-            .push(Diagnostic::unlocated(severity, code, span, message));
+        self.out.push(Diagnostic::unlocated(
+            lint.severity(),
+            lint.code(),
+            span,
+            message,
+        ));
         self.out.last_mut().expect("just pushed")
     }
 
@@ -219,8 +205,7 @@ impl Cx<'_> {
             crate::Fix { span, replacement }
         });
         let d = self.push(
-            Severity::Warning,
-            "double-negation",
+            Lint::DoubleNegation,
             span,
             "`not not` cancels out".into(),
         );
@@ -237,8 +222,7 @@ impl Cx<'_> {
         if t.op() == Op::Match && !info.allows_match {
             wrong_op = true;
             let d = self.push(
-                Severity::Error,
-                "keyword-only-type",
+                Lint::KeywordOnlyType,
                 t.op_span(),
                 format!("`{}` only takes `=` (an exact keyword)", info.name),
             );
@@ -248,8 +232,7 @@ impl Cx<'_> {
         if t.op() == Op::Keyword && !info.allows_keyword && info.name == "ip" {
             wrong_op = true;
             let d = self.push(
-                Severity::Error,
-                "ip-needs-match",
+                Lint::IpNeedsMatch,
                 t.op_span(),
                 "`ip` takes `:` (an address or a CIDR block to look in), not `=`".into(),
             );
@@ -263,8 +246,7 @@ impl Cx<'_> {
             && info.allows_keyword
         {
             let d = self.push(
-                Severity::Warning,
-                "context-needs-keyword",
+                Lint::ContextNeedsKeyword,
                 t.op_span(),
                 format!(
                     "a context restriction on `{}` is meant for exact values, with `=`",
@@ -276,8 +258,7 @@ impl Cx<'_> {
         }
         if info.slow {
             let d = self.push(
-                Severity::Warning,
-                "slow-search-term",
+                Lint::SlowSearchTerm,
                 t.type_span(),
                 "`search-term` searches every type and is slow".into(),
             );
@@ -300,8 +281,7 @@ impl Cx<'_> {
         }
         if info.name == "host" && (t.value().contains("://") || t.value().contains('/')) {
             let d = self.push(
-                Severity::Warning,
-                "host-with-scheme",
+                Lint::HostWithScheme,
                 t.value_span(),
                 "a host name has no scheme or path".into(),
             );
@@ -321,8 +301,7 @@ impl Cx<'_> {
     fn unknown_type(&mut self, t: &Term) {
         let close = types::similar(t.ty());
         let d = self.push(
-            Severity::Warning,
-            "unknown-type",
+            Lint::UnknownType,
             t.type_span(),
             format!("`{}` is not a known type", t.ty()),
         );
@@ -356,8 +335,7 @@ impl Cx<'_> {
 
     fn empty_value(&mut self, t: &Term) {
         let d = self.push(
-            Severity::Error,
-            "empty-value",
+            Lint::EmptyValue,
             t.value_span(),
             "the value is empty".into(),
         );
@@ -390,8 +368,7 @@ impl Cx<'_> {
             return;
         };
         let d = self.push(
-            Severity::Error,
-            "invalid-ip",
+            Lint::InvalidIp,
             Self::value_and_prefix(t),
             message,
         );
@@ -409,8 +386,7 @@ impl Cx<'_> {
             return;
         };
         let d = self.push(
-            Severity::Error,
-            "invalid-port",
+            Lint::InvalidPort,
             Self::value_and_prefix(t),
             message,
         );
@@ -424,8 +400,7 @@ impl Cx<'_> {
         let v = t.value();
         if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_alphabetic()) {
             let d = self.push(
-                Severity::Error,
-                "invalid-country",
+                Lint::InvalidCountry,
                 t.value_span(),
                 format!("`{v}` is not a two-letter country code"),
             );
@@ -434,8 +409,7 @@ impl Cx<'_> {
         } else if v.bytes().any(|b| b.is_ascii_lowercase()) {
             let upper = v.to_ascii_uppercase();
             let d = self.push(
-                Severity::Warning,
-                "country-case",
+                Lint::CountryCase,
                 t.value_span(),
                 format!("country codes are uppercase: `{upper}`"),
             );
@@ -451,8 +425,7 @@ impl Cx<'_> {
         }
         if let Some(known) = KNOWN_PROTOCOLS.iter().find(|p| p.eq_ignore_ascii_case(v)) {
             let d = self.push(
-                Severity::Warning,
-                "case-sensitive-value",
+                Lint::CaseSensitiveValue,
                 t.value_span(),
                 format!("protocol names are case-sensitive: `{v}` is not `{known}`"),
             );
