@@ -367,13 +367,38 @@ impl Hash for Term {
 /// The operands of an `and` or `or` group: at least two, none of them a group of the same kind.
 ///
 /// Built only by [`Expr::and`], [`Expr::or`], [`Expr::all`], [`Expr::any`] and the parser.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+/// Like a term's, a group's [`span`](Group::span) takes no part in equality or hashing; it is not
+/// serialised either (a group is written as the list of its operands).
+#[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct Group {
     operands: Vec<Expr>,
+    #[serde(skip)]
+    span: Span,
+}
+
+impl PartialEq for Group {
+    fn eq(&self, other: &Self) -> bool {
+        self.operands == other.operands
+    }
+}
+
+impl Eq for Group {}
+
+impl Hash for Group {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.operands.hash(state);
+    }
 }
 
 impl Group {
+    /// Where the group stands in the source: from its `(` to its `)` when it was written in
+    /// parentheses, else from the start of its first operand to the end of its last. A group
+    /// that `and`/`or` flattened into one spans all of it. Built groups have `0..0`.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
     /// The operands, in order.
     pub fn operands(&self) -> &[Expr] {
         &self.operands
@@ -423,6 +448,11 @@ pub enum Expr {
         /// From the `not` keyword to the end of the operand.
         #[serde(default)]
         span: Span,
+        /// Whether the `not` was written right after an operand, with no `and` before it
+        /// (`a:1 not b:2`, which means `a:1 and not b:2`). Like the span, it records how the
+        /// source was written and takes no part in equality.
+        #[serde(default, skip_serializing_if = "is_false")]
+        juxtaposed: bool,
     },
     /// A single term.
     Term(Term),
@@ -439,8 +469,14 @@ enum ExprRepr {
         operand: Box<Expr>,
         #[serde(default)]
         span: Span,
+        #[serde(default)]
+        juxtaposed: bool,
     },
     Term(Term),
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl TryFrom<ExprRepr> for Expr {
@@ -450,7 +486,15 @@ impl TryFrom<ExprRepr> for Expr {
         Ok(match r {
             ExprRepr::And(v) => Expr::all(v).ok_or("an `and` group needs at least one operand")?,
             ExprRepr::Or(v) => Expr::any(v).ok_or("an `or` group needs at least one operand")?,
-            ExprRepr::Not { operand, span } => Expr::Not { operand, span },
+            ExprRepr::Not {
+                operand,
+                span,
+                juxtaposed,
+            } => Expr::Not {
+                operand,
+                span,
+                juxtaposed,
+            },
             ExprRepr::Term(t) => Expr::Term(t),
         })
     }
@@ -508,6 +552,7 @@ impl Expr {
         Expr::Not {
             operand: Box::new(self),
             span: Span::default(),
+            juxtaposed: false,
         }
     }
 
@@ -529,21 +574,38 @@ impl Expr {
                 (_, e) => flat.push(e),
             }
         }
-        Expr::from_flat(kind, flat)
+        Expr::from_flat(kind, flat, Span::default())
     }
 
-    /// Builds a group from operands that are already flat (the parser's path); `None` when empty.
-    pub(crate) fn from_flat(kind: GroupKind, mut operands: Vec<Expr>) -> Option<Expr> {
+    /// Builds a group spanning `span` from operands that are already flat (the parser's path);
+    /// `None` when empty.
+    pub(crate) fn from_flat(kind: GroupKind, mut operands: Vec<Expr>, span: Span) -> Option<Expr> {
         match operands.len() {
             0 => None,
             1 => operands.pop(),
             _ => {
-                let g = Group { operands };
+                let g = Group { operands, span };
                 Some(match kind {
                     GroupKind::And => Expr::And(g),
                     GroupKind::Or => Expr::Or(g),
                 })
             }
+        }
+    }
+
+    /// Where the expression stands in the source: the term's, the group's or the `not`'s span.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Term(t) => t.span(),
+            Expr::Not { span, .. } => *span,
+            Expr::And(g) | Expr::Or(g) => g.span,
+        }
+    }
+
+    /// Widens a group's span to `span` (its parentheses); other nodes keep theirs.
+    pub(crate) fn set_group_span(&mut self, span: Span) {
+        if let Expr::And(g) | Expr::Or(g) = self {
+            g.span = span;
         }
     }
 

@@ -127,8 +127,8 @@
 //! reads them.
 
 use std::cell::Cell;
-use std::sync::Arc;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 

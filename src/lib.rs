@@ -75,8 +75,8 @@ mod validate;
 
 pub use ast::{BuildError, Expr, Group, Op, Span, Term};
 pub use diagnostic::{Diagnostic, Fix, Severity};
-pub use lint::Lint;
 pub use eval::{MatchOptions, Matcher};
+pub use lint::Lint;
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind};
 pub use query::{Query, parse};
 pub use report::{Item, ItemRef, Report, ReportRef, ScanItem};

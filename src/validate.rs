@@ -63,7 +63,6 @@ impl Query {
         let mut cx = Cx {
             src: self.source(),
             out: &mut out,
-            tokens: None,
         };
         cx.expr(self.expr());
         out.sort_by_key(|d| (d.span.start, d.span.end));
@@ -139,8 +138,6 @@ impl Query {
 struct Cx<'a> {
     src: &'a str,
     out: &'a mut Vec<Diagnostic>,
-    /// The source's tokens (see [`crate::parse::operand_ends`]), read at the first `not not`.
-    tokens: Option<Vec<(usize, bool)>>,
 }
 
 impl Cx<'_> {
@@ -148,12 +145,17 @@ impl Cx<'_> {
         match e {
             Expr::Term(t) => self.term(t),
             Expr::And(g) | Expr::Or(g) => g.iter().for_each(|c| self.expr(c)),
-            Expr::Not { operand, span } => match &**operand {
+            Expr::Not {
+                operand,
+                span,
+                juxtaposed,
+            } => match &**operand {
                 Expr::Not {
                     operand: inner,
                     span: inner_span,
+                    ..
                 } => {
-                    self.double_negation(*span, *inner_span, inner);
+                    self.double_negation(*span, *juxtaposed, *inner_span, inner);
                     self.expr(inner);
                 }
                 other => self.expr(other),
@@ -172,43 +174,30 @@ impl Cx<'_> {
         self.out.last_mut().expect("just pushed")
     }
 
-    /// Whether an operand (a term or a `)`) stands right before the token at `at`, rather than
-    /// an operator, a `(` or the start. The tokens are read once per query, however many double
-    /// negations it has.
-    fn follows_operand(&mut self, at: usize) -> bool {
-        let src = self.src;
-        let tokens = self
-            .tokens
-            .get_or_insert_with(|| crate::parse::operand_ends(src));
-        let before = tokens.partition_point(|&(start, _)| start < at);
-        before > 0 && tokens[before - 1].1
-    }
-
-    fn double_negation(&mut self, outer: Span, inner: Span, operand: &Expr) {
-        // Drop both `not`s: from the first `not` to where the operand starts.
-        let operand_start = if inner.is_empty() {
-            inner.start
-        } else {
-            skip_ws(self.src, inner.start + "not".len())
-        };
-        let span = Span::new(outer.start, operand_start);
-        let fix = (!outer.is_empty()).then(|| {
-            // `a:1 not not b:2` is `a:1 and b:2`: a juxtaposed `not` carried the `and`.
-            let mut replacement = String::from(if self.follows_operand(outer.start) {
-                "and "
-            } else {
-                ""
-            });
-            // The parentheses between the two stay: `not (not a:1)` is `(a:1)`.
-            let between = self.src.get(outer.start + "not".len()..inner.start);
-            replacement.extend(between.unwrap_or("").chars().filter(|&c| c == '('));
-            crate::Fix { span, replacement }
+    /// `not not x`: the finding covers the two `not`s (and whatever stands between them); the
+    /// fix replaces the whole outer `not` with what remains once every `not not` pair in the
+    /// chain is dropped, as it was written (a parenthesised group keeps its parentheses), so
+    /// the fixes of a chain of pairs never need more than one round. A `not` that carried an
+    /// `and` (`a:1 not not b:2`) leaves the `and` behind.
+    fn double_negation(&mut self, outer: Span, juxtaposed: bool, inner: Span, operand: &Expr) {
+        let mut rest = operand;
+        while let Expr::Not { operand: o, .. } = rest
+            && let Expr::Not {
+                operand: deeper, ..
+            } = &**o
+        {
+            rest = deeper;
+        }
+        let span = Span::new(outer.start, operand.span().start.max(inner.start));
+        let fix = (!outer.is_empty() && !rest.span().is_empty()).then(|| {
+            let mut replacement = String::from(if juxtaposed { "and " } else { "" });
+            replacement.push_str(&self.src[rest.span().range()]);
+            crate::Fix {
+                span: outer,
+                replacement,
+            }
         });
-        let d = self.push(
-            Lint::DoubleNegation,
-            span,
-            "`not not` cancels out".into(),
-        );
+        let d = self.push(Lint::DoubleNegation, span, "`not not` cancels out".into());
         d.help = Some(format!("drop both: `{operand}` means the same"));
         d.fix = fix;
     }
@@ -367,11 +356,7 @@ impl Cx<'_> {
         } else {
             return;
         };
-        let d = self.push(
-            Lint::InvalidIp,
-            Self::value_and_prefix(t),
-            message,
-        );
+        let d = self.push(Lint::InvalidIp, Self::value_and_prefix(t), message);
         d.help = Some(help);
     }
 
@@ -385,11 +370,7 @@ impl Cx<'_> {
         } else {
             return;
         };
-        let d = self.push(
-            Lint::InvalidPort,
-            Self::value_and_prefix(t),
-            message,
-        );
+        let d = self.push(Lint::InvalidPort, Self::value_and_prefix(t), message);
         d.help = Some(format!(
             "write one port as a whole number, e.g. `{}:443`",
             t.ty()
@@ -453,12 +434,4 @@ fn value_fix(t: &Term, value: &str) -> Option<crate::Fix> {
             replacement,
         }
     })
-}
-
-fn skip_ws(src: &str, mut at: usize) -> usize {
-    let b = src.as_bytes();
-    while at < b.len() && matches!(b[at], b' ' | b'\t' | b'\r' | b'\n') {
-        at += 1;
-    }
-    at
 }

@@ -96,7 +96,7 @@ fn check_spans(input: &str, expr: &driftql::Expr) {
                 assert_eq!(reread.value(), t.value(), "{input:?}: value span of {t}");
                 assert!(!reread.is_prefix(), "{input:?}: value span of {t}");
             }
-            Expr::Not { operand, span } => {
+            Expr::Not { operand, span, .. } => {
                 let text = &input[span.range()];
                 assert!(
                     text.get(..3).is_some_and(|k| k.eq_ignore_ascii_case("not")),
@@ -109,7 +109,14 @@ fn check_spans(input: &str, expr: &driftql::Expr) {
                 );
                 stack.push(operand);
             }
-            Expr::And(g) | Expr::Or(g) => stack.extend(g.iter()),
+            Expr::And(g) | Expr::Or(g) => {
+                // A group's text is the group: its parentheses, or its first to last operand.
+                let text = &input[g.span().range()];
+                let alone = driftql::parse(text)
+                    .unwrap_or_else(|err| panic!("{input:?}: group {e} spans {text:?}: {err}"));
+                assert_eq!(alone.expr(), e, "{input:?}: group {e} spans {text:?}");
+                stack.extend(g.iter());
+            }
         }
     }
 }

@@ -47,11 +47,7 @@ fn the_readme_lists_every_syntax_error_code() {
         .find("Syntax error codes:")
         .expect("the README lists the syntax error codes");
     let para = &README[at..README[at..].find("\n\n").map_or(README.len(), |e| at + e)];
-    let listed: Vec<&str> = para
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .collect();
+    let listed: Vec<&str> = para.split('`').skip(1).step_by(2).collect();
     let codes: Vec<&str> = SyntaxErrorKind::ALL.iter().map(|k| k.code()).collect();
     assert_eq!(listed, codes);
 }
@@ -65,6 +61,11 @@ fn every_lint_of_the_contract_is_in_the_table_with_its_severity_and_fix() {
         let code = row[0].trim_matches('`');
         let lint = Lint::from_code(code).unwrap_or_else(|| panic!("{code} is not a lint"));
         assert_eq!(severity(lint.severity()), row[1], "{code}");
-        assert_eq!(lint.fix().is_some(), row[3] != "—", "{code}: fix {:?}", row[3]);
+        assert_eq!(
+            lint.fix().is_some(),
+            row[3] != "—",
+            "{code}: fix {:?}",
+            row[3]
+        );
     }
 }

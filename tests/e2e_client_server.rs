@@ -845,7 +845,11 @@ async fn prioritize_and_searches_are_counted_in_the_quota() {
         (Some(100_000), Some(1_000))
     );
     assert_eq!(q.lifetime_usage, Some(0));
-    assert!(q.reset.as_deref().is_some_and(|r| r.ends_with("-01T00:00:00.000Z")));
+    assert!(
+        q.reset
+            .as_deref()
+            .is_some_and(|r| r.ends_with("-01T00:00:00.000Z"))
+    );
 
     let answer = c
         .prioritize("192.0.2.10".parse().unwrap(), 8443)

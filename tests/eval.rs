@@ -944,9 +944,7 @@ fn matchers_are_built_from_expressions_and_options() {
     assert!(!Matcher::new(&expr, &MatchOptions::default()).matches(&r));
     let m = Matcher::new(
         &expr,
-        &MatchOptions::default()
-            .with_slop(1)
-            .with_host_in_url(false),
+        &MatchOptions::default().with_slop(1).with_host_in_url(false),
     );
     assert!(m.matches(&r));
     assert_eq!(m.options().slop, 1);

@@ -179,7 +179,11 @@ fn report() -> impl Strategy<Value = Report> {
 }
 
 fn options() -> impl Strategy<Value = MatchOptions> {
-    (0u32..3, any::<bool>()).prop_map(|(slop, host_in_url)| MatchOptions::default().with_slop(slop).with_host_in_url(host_in_url))
+    (0u32..3, any::<bool>()).prop_map(|(slop, host_in_url)| {
+        MatchOptions::default()
+            .with_slop(slop)
+            .with_host_in_url(host_in_url)
+    })
 }
 
 fn eval(e: &Expr, o: &MatchOptions, r: &Report) -> bool {

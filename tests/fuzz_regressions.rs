@@ -26,16 +26,26 @@ fn assert_fixes_to(src: &str, fixed: &str) {
 }
 
 #[test]
-fn double_negation_fix_keeps_the_parentheses_between_the_nots() {
+fn double_negation_fix_keeps_the_parentheses_balanced() {
+    // The fix replaces the whole outer `not` (its parentheses included) with the operand as it
+    // was written, once every `not not` pair of the chain is dropped.
     assert_eq!(
         each_fix("not(not(title:a))\n", "double-negation"),
-        ["((title:a))\n"]
+        ["title:a\n"]
     );
-    assert_fixes_to("not(not(title:a))\n", "((title:a))\n");
-    assert_fixes_to("not ( not title:a )", "(title:a )");
-    assert_fixes_to("title:x not (not title:b)", "title:x and (title:b)");
-    assert_fixes_to("not (not (not (not title:a)))", "(((title:a)))");
-    assert_fixes_to("title:x not not (not not title:a)", "title:x and (title:a)");
+    assert_fixes_to("not(not(title:a))\n", "title:a\n");
+    assert_fixes_to("not ( not title:a )", "title:a");
+    assert_fixes_to("title:x not (not title:b)", "title:x and title:b");
+    assert_fixes_to("not (not (not (not title:a)))", "title:a");
+    assert_fixes_to("title:x not not (not not title:a)", "title:x and title:a");
+    assert_fixes_to(
+        "not not (title:a or title:b) and title:c",
+        "(title:a or title:b) and title:c",
+    );
+    assert_fixes_to("not not not (title:a)", "not (title:a)");
+    // A chain of any length is fixed in one round.
+    let deep = format!("{}title:a", "not ".repeat(40));
+    assert_fixes_to(&deep, "title:a");
 }
 
 #[test]

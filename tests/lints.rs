@@ -101,7 +101,11 @@ fn every_lint_fires_with_its_severity_and_fixes_only_when_it_has_a_fix() {
         let lint = Lint::from_code(d.code).expect("a lint of the table");
         assert_eq!(d.severity, lint.severity(), "{}", d.code);
         if d.fix.is_some() {
-            assert!(lint.fix().is_some(), "{} has a fix the table does not list", d.code);
+            assert!(
+                lint.fix().is_some(),
+                "{} has a fix the table does not list",
+                d.code
+            );
         }
     }
     let mut seen: Vec<_> = found.iter().map(|d| d.code).collect();
@@ -121,7 +125,11 @@ fn every_lint_fires_with_its_severity_and_fixes_only_when_it_has_a_fix() {
         .map(|d| d.code)
         .collect();
     for lint in Lint::ALL.iter().filter(|l| l.fix().is_some()) {
-        assert!(fixed.contains(&lint.code()), "no firing case of {} gives its fix", lint.code());
+        assert!(
+            fixed.contains(&lint.code()),
+            "no firing case of {} gives its fix",
+            lint.code()
+        );
     }
 }
 

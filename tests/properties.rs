@@ -325,7 +325,10 @@ fn rule_names() -> Vec<&'static str> {
         .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
         .filter(|n| n.contains('_'))
         .collect();
-    assert!(names.contains(&"or_expr") && names.contains(&"bare_value"), "{names:?}");
+    assert!(
+        names.contains(&"or_expr") && names.contains(&"bare_value"),
+        "{names:?}"
+    );
     names.extend(["SOI", "EOI"]);
     names
 }

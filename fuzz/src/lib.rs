@@ -91,7 +91,7 @@ pub fn check_tree_spans(q: &Query) {
                     assert_eq!(alone.expr(), e, "the text of term {t} in {src:?}");
                 }
             }
-            Expr::Not { operand, span } => {
+            Expr::Not { operand, span, .. } => {
                 check_span(src, *span, "not");
                 if affordable(*span) {
                     let text = &src[span.range()];
@@ -105,7 +105,17 @@ pub fn check_tree_spans(q: &Query) {
                 }
                 stack.push(operand);
             }
-            Expr::And(g) | Expr::Or(g) => stack.extend(g.iter()),
+            Expr::And(g) | Expr::Or(g) => {
+                let span = g.span();
+                check_span(src, span, "group");
+                if affordable(span) {
+                    let text = &src[span.range()];
+                    let alone = driftql::parse(text)
+                        .unwrap_or_else(|err| panic!("group at {span:?} of {src:?}: {err}"));
+                    assert_eq!(alone.expr(), e, "the text {text:?} of a group in {src:?}");
+                }
+                stack.extend(g.iter());
+            }
         }
     }
 }

@@ -56,8 +56,7 @@ impl fmt::Display for Truncation {
                 f,
                 "{} results match, but the API serves at most {MAX_PAGES} pages ({} results) of a \
                  search; narrow it with a from/to date window to see the rest",
-                self.result_count,
-                MAX_RESULTS
+                self.result_count, MAX_RESULTS
             ),
             TruncationReason::Budget => write!(
                 f,
@@ -201,8 +200,7 @@ impl Pages {
             .map_or(u32::MAX, |b| self.start.saturating_add(b));
         // The first page is in, whatever the server says.
         let end = available.min(budget_end).max(self.start + 1);
-        let reaches_cap =
-            server_pages > MAX_PAGES || first.result_count > MAX_RESULTS;
+        let reaches_cap = server_pages > MAX_PAGES || first.result_count > MAX_RESULTS;
         let reason = if first.results.is_empty() {
             None
         } else if budget_end < available {

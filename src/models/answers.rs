@@ -573,7 +573,10 @@ mod tests {
         assert!(a.additional_quota.is_empty());
         assert!(!format!("{a:?}").contains("SECRET123"));
         let out = serde_json::to_string(&a).unwrap();
-        assert!(!out.contains("SECRET123") && !out.contains("token"), "{out}");
+        assert!(
+            !out.contains("SECRET123") && !out.contains("token"),
+            "{out}"
+        );
         // What is written reads back the same.
         assert_eq!(serde_json::from_str::<Account>(&out).unwrap(), a);
     }

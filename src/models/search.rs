@@ -2,10 +2,10 @@
 //! parameters ([`SearchRequest::to_pairs`]), read back from query parameters by a server
 //! ([`SearchRequest::from_pairs`]). One definition, so the two cannot drift apart.
 
+use crate::ast::Span;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::MatchOptions;
 use crate::query::Query;
-use crate::ast::Span;
 
 use super::answers::ParamDiagnostic;
 use super::params::{
@@ -484,7 +484,10 @@ mod tests {
     #[test]
     fn every_problem_is_reported_once_with_one_code() {
         assert_eq!(codes(&[]), ["nothing-to-search"]);
-        assert_eq!(codes(&[("expression", ""), ("ip", "")]), ["nothing-to-search"]);
+        assert_eq!(
+            codes(&[("expression", ""), ("ip", "")]),
+            ["nothing-to-search"]
+        );
         assert_eq!(
             codes(&[("ip", "1.2.3.4"), ("page", "100"), ("slop", "-1")]),
             ["invalid-slop", "page-limit"]
@@ -498,7 +501,11 @@ mod tests {
             ["invalid-ip-parameter", "invalid-summarize"]
         );
         assert_eq!(
-            codes(&[("expression", "a:1"), ("from", "2024-02-02"), ("to", "2024-01-01")]),
+            codes(&[
+                ("expression", "a:1"),
+                ("from", "2024-02-02"),
+                ("to", "2024-01-01")
+            ]),
             ["date-order"]
         );
         assert_eq!(

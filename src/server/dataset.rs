@@ -3,8 +3,8 @@
 use std::io::{self, BufRead};
 use std::net::IpAddr;
 
-use crate::report::Report;
 use crate::models::Date;
+use crate::report::Report;
 
 /// A set of reports held in memory, sorted newest first (by date, then by id), with what the
 /// searches need worked out once: each report's date, its `{ip, port}` pair and whether it is

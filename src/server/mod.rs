@@ -153,7 +153,7 @@ pub use search::{SearchOutcome, condition};
 pub use wire::ApiError;
 
 use crate::models::{
-    self, Account, Endpoint, Prioritized, PrioritizeParams, SearchRequest, SummaryAnswer,
+    self, Account, Endpoint, PrioritizeParams, Prioritized, SearchRequest, SummaryAnswer,
 };
 use wire::{json_bytes, json_response, to_json};
 
@@ -250,12 +250,17 @@ pub fn router(dataset: Arc<Dataset>, options: ServerOptions) -> Router {
         reset,
         next_reset,
     });
-    let search_at = |endpoint: Endpoint| {
-        get(move |s: State<Shared>, u: Uri| search(s, u, endpoint))
-    };
+    let search_at =
+        |endpoint: Endpoint| get(move |s: State<Shared>, u: Uri| search(s, u, endpoint));
     Router::new()
-        .route(&format!("/{}", Endpoint::Protocols.path()), search_at(Endpoint::Protocols))
-        .route(&format!("/{}", Endpoint::Domains.path()), search_at(Endpoint::Domains))
+        .route(
+            &format!("/{}", Endpoint::Protocols.path()),
+            search_at(Endpoint::Protocols),
+        )
+        .route(
+            &format!("/{}", Endpoint::Domains.path()),
+            search_at(Endpoint::Domains),
+        )
         .route(&format!("/{}", models::PRIORITIZE_PATH), get(prioritize))
         .route(&format!("/{}", models::ACCOUNT_PATH), get(user))
         .fallback(not_found)
@@ -486,10 +491,12 @@ struct AccountAnswer<'a> {
 
 async fn user(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let api_usage = state.api_usage.load(Ordering::Relaxed);
-    let mut account = Account::default();
-    account.name = Some("driftql serve".into());
-    account.user_class = Some("local".into());
-    account.marketing = Some(false);
+    let mut account = Account {
+        name: Some("driftql serve".into()),
+        user_class: Some("local".into()),
+        marketing: Some(false),
+        ..Account::default()
+    };
     let q = &mut account.quota;
     q.api_limit = Some(state.options.api_limit);
     q.api_usage = Some(api_usage);
@@ -519,13 +526,13 @@ async fn authenticate(State(state): State<Shared>, request: Request, next: Next)
         return next.run(request).await;
     };
     match bearer_token(request.headers()) {
-        Some(token) if same_token(token.as_bytes(), expected.as_bytes()) => {
-            next.run(request).await
-        }
-        Some(_) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is not valid")
-                .into_response()
-        }
+        Some(token) if same_token(token.as_bytes(), expected.as_bytes()) => next.run(request).await,
+        Some(_) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the token is not valid",
+        )
+        .into_response(),
         None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

@@ -68,7 +68,11 @@ mod tests {
         assert!(decode_query(Some("x=%FF")).is_err());
         assert_eq!(
             decode_query(Some("a=1&b&c=%20")).unwrap(),
-            [("a".into(), "1".into()), ("b".into(), "".into()), ("c".into(), " ".into())]
+            [
+                ("a".into(), "1".into()),
+                ("b".into(), "".into()),
+                ("c".into(), " ".into())
+            ]
         );
     }
 }

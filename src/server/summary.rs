@@ -62,9 +62,6 @@ pub(crate) fn summarize<'a>(
     Summary::new(
         values.into_iter().map(|(v, n)| (v.to_owned(), n)).collect(),
         other,
-        request
-            .cardinality
-            .unwrap_or(false)
-            .then_some(cardinality),
+        request.cardinality.unwrap_or(false).then_some(cardinality),
     )
 }

@@ -103,13 +103,14 @@ fn table(account: &Account) -> String {
         rows.push(("next reset".into(), r.clone()));
     }
     for (i, extra) in account.additional_quota.iter().enumerate() {
-        let label = extra
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("#{}", i + 1));
+        let label = extra.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
         rows.push((format!("extra {label}"), extra_row(extra)));
     }
-    let w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     rows.iter()
         .map(|(k, v)| format!("{k:<w$}  {v}\n"))
         .collect()

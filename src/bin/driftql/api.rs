@@ -133,7 +133,11 @@ impl Filters {
             b = b.filter(Filter::from_str(f).map_err(|e| request_error(&e, Some(f)))?);
         }
         if let Some(s) = &self.slop {
-            b = b.slop(Slop::from_str(s).map_err(|e| request_error(&e, None))?.get());
+            b = b.slop(
+                Slop::from_str(s)
+                    .map_err(|e| request_error(&e, None))?
+                    .get(),
+            );
         }
         if self.host_in_url {
             b = b.host_in_url(true);

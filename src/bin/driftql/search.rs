@@ -4,8 +4,8 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use clap::{Args, ValueEnum};
 use driftql::client::{Pages, Summary, TruncationReason};
-use driftql::report::Report;
 use driftql::models::{SummaryField, SummaryLimit};
+use driftql::report::Report;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
