@@ -36,6 +36,7 @@ pub struct Fix {
 
 /// One finding about a query, with where it is and what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -170,11 +171,23 @@ pub fn locate_all(source: &str, diagnostics: &mut [Diagnostic]) {
 /// Where the rendered source came from, for the `--> origin:line:column` header.
 #[cfg(feature = "render")]
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub struct Origin<'a> {
     /// A name for the input, such as `<stdin>`; no header when `None`.
     pub name: Option<&'a str>,
     /// The line number of the source's first line (1 unless the source is one line of a file).
     pub first_line: usize,
+}
+
+#[cfg(feature = "render")]
+impl<'a> Origin<'a> {
+    /// Line `first_line` of the input called `name`.
+    pub fn line_of(name: &'a str, first_line: usize) -> Self {
+        Origin {
+            name: Some(name),
+            first_line,
+        }
+    }
 }
 
 /// Renders diagnostics compiler-style: severity and code, the source line, a caret under the span,

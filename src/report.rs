@@ -39,6 +39,10 @@ use serde::{Deserialize, Serialize};
 ///
 /// Unknown fields are ignored, missing optional ones default, so reports from newer servers or
 /// saved by other tools still load (see the [module docs](self) for the details).
+///
+/// `Report` and [`Item`] hold exactly the fields the API documents, and stay open to struct
+/// literals (they are not `#[non_exhaustive]`) so that programs and tests can build reports
+/// directly; a field the API adds would be a new major version.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// The scan date, `YYYY-MM-DD`.

@@ -55,6 +55,7 @@ pub enum Selects {
 
 /// One row of the registry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TypeInfo {
     /// The type's name, lowercase.
     pub name: &'static str,

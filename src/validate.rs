@@ -25,6 +25,7 @@ use crate::types::{self, KNOWN_PROTOCOLS, Selects, ValueSyntax};
 /// A query has validation errors; they (and any warnings) are in [`ValidationError::diagnostics`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}", summary(.diagnostics))]
+#[non_exhaustive]
 pub struct ValidationError {
     /// Every finding, errors and warnings, in source order.
     pub diagnostics: Vec<Diagnostic>,

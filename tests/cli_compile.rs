@@ -169,7 +169,7 @@ fn fmt_lines_reports_a_line_that_is_not_utf8_and_goes_on() {
         &["fmt", "--lines"],
         b"title:a\n\xff\xfe\r\ntitle:B AND x:1\r\n",
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     assert_eq!(stdout(&out), "title:a\n(title:B and x:1)\n");
     assert!(
         stderr(&out).contains("<stdin>:2: not UTF-8 text (byte 1 is invalid)"),

@@ -349,7 +349,7 @@ fn a_file_or_standard_input() {
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let out = driftql(&["filter", "port-tcp:22", "/nonexistent/scan.ndjson"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
     assert_eq!(text(&out.stdout), "");
     let err = text(&out.stderr);
     assert!(
@@ -358,7 +358,7 @@ fn a_missing_file_is_a_clear_error() {
     );
     let dir = env!("CARGO_TARGET_TMPDIR");
     let out = driftql(&["filter", "port-tcp:22", dir], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
     assert!(text(&out.stderr).starts_with(&format!("driftql: cannot read {dir}: ")));
 }
 

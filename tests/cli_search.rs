@@ -420,7 +420,7 @@ async fn warnings_are_shown_and_do_not_stop_the_search() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn api_failures_exit_3_and_never_show_the_token() {
+async fn api_failures_exit_4_and_never_show_the_token() {
     let server =
         answering(ResponseTemplate::new(401).set_body_string(format!("bad token {TOKEN}"))).await;
     let o = driftql(
@@ -429,7 +429,7 @@ async fn api_failures_exit_3_and_never_show_the_token() {
         &[("DRIFTNET_API_TOKEN", TOKEN)],
     )
     .await;
-    assert_status(&o, 3);
+    assert_status(&o, 4);
     let err = stderr(&o);
     assert!(err.contains("HTTP 401"), "{err}");
     assert!(err.contains("bad token [redacted]"), "{err}");
@@ -452,7 +452,7 @@ async fn api_failures_exit_3_and_never_show_the_token() {
         &[],
     )
     .await;
-    assert_status(&o, 3);
+    assert_status(&o, 4);
     assert!(stderr(&o).contains("HTTP 503"));
     assert_eq!(calls(&server).await.len(), 1);
 }
@@ -527,7 +527,7 @@ async fn a_failed_page_names_it_and_says_how_to_resume() {
         &[],
     )
     .await;
-    assert_status(&o, 3);
+    assert_status(&o, 4);
     assert_eq!(ndjson_ids(&o), ["p0-0", "p1-0"]);
     let err = stderr(&o);
     assert!(

@@ -157,7 +157,7 @@ fn serve_refuses_a_file_without_a_valid_report() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(":1: ") && stderr.contains(":2: ") && stderr.contains("no valid report"),
@@ -170,5 +170,5 @@ fn serve_refuses_a_file_without_a_valid_report() {
         .args(["serve", "--data", "/nonexistent/driftql.ndjson"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
 }

@@ -951,6 +951,8 @@ async fn dropped_connections_are_retried_then_reported_as_transport_errors() {
         .unwrap();
     let err = c.user().await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    // The message says it all, causes included: no source to print a second time.
+    assert!(std::error::Error::source(&err).is_none());
     assert_eq!(
         accepted.load(Ordering::SeqCst),
         3,

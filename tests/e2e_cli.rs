@@ -551,7 +551,7 @@ fn an_invalid_query_exits_1_before_any_request() {
     );
     assert_status(&o, 1);
     // The server was not asked: nothing was counted, and where no server listens the refusal
-    // is the same (a request would fail with status 3).
+    // is the same (a request would fail with status 4).
     assert_eq!(usage(&s), (0, 0));
     let o = driftql(&[
         "search",
@@ -574,11 +574,11 @@ fn an_invalid_query_exits_1_before_any_request() {
         "--max-retries",
         "0",
     ]);
-    assert_status(&o, 3);
+    assert_status(&o, 4);
 }
 
 #[test]
-fn a_syntax_error_exits_2_and_what_the_server_refuses_3() {
+fn a_syntax_error_exits_2_and_what_the_server_refuses_4() {
     let s = serve_sample();
     let o = api(&s, "search", &["title:\"unclosed"]);
     assert_status(&o, 2);
@@ -595,12 +595,12 @@ fn a_syntax_error_exits_2_and_what_the_server_refuses_3() {
         "--token",
         "not-the-T0KEN",
     ]);
-    assert_status(&o, 3);
+    assert_status(&o, 4);
     let err = stderr(&o);
     assert!(err.contains("401"), "{err}");
     assert!(!err.contains("T0KEN"), "{err}");
     let o = driftql(&["quota", "--api-url", &s.url, "--token", "not-the-T0KEN"]);
-    assert_status(&o, 3);
+    assert_status(&o, 4);
 
     // A page past the last is empty; page 100 is not a page the API serves.
     let o = api(&s, "search", &["port-tcp:22", "--page", "99"]);
@@ -615,7 +615,7 @@ fn a_syntax_error_exits_2_and_what_the_server_refuses_3() {
         "summarize",
         &["port-tcp", "port-tcp:22", "--limit", "50000"],
     );
-    assert_status(&o, 3);
+    assert_status(&o, 4);
     let err = stderr(&o);
     assert!(
         err.contains("400") && err.contains("summary_limit"),

@@ -9,6 +9,10 @@ use crate::validate::ValidationError;
 ///
 /// Nothing here ever holds the API token: messages and body snippets taken from the server have
 /// any occurrence of it replaced by `[redacted]`.
+///
+/// The message of an error says everything, its causes included, so none of these errors
+/// returns a [`source`](std::error::Error::source): printing the chain would say it twice.
+/// The underlying values stay reachable as fields.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -20,7 +24,7 @@ pub enum Error {
     /// A search parameter was refused before sending (no expression and no `ip`, `from` after
     /// `to`, ...); nothing was sent.
     #[error("invalid request: {0}")]
-    InvalidRequest(#[from] RequestError),
+    InvalidRequest(RequestError),
     /// HTTP 401: the token is missing, wrong or revoked. Never retried.
     #[error("the API refused the token (HTTP 401): {message}")]
     Unauthorized {
@@ -76,10 +80,15 @@ pub enum Error {
     Transport {
         /// What failed, with its causes.
         message: String,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
+        /// The underlying error (its message, with the token redacted, is `message`).
+        error: reqwest::Error,
     },
+}
+
+impl From<RequestError> for Error {
+    fn from(e: RequestError) -> Self {
+        Error::InvalidRequest(e)
+    }
 }
 
 impl Error {
@@ -105,6 +114,7 @@ impl Error {
 /// [`SearchBuilder::page`](super::SearchBuilder::page).
 #[derive(Debug, thiserror::Error)]
 #[error("page {page} failed: {error}")]
+#[non_exhaustive]
 pub struct PageError {
     /// The page that failed: where to resume.
     pub page: u32,
@@ -155,5 +165,5 @@ pub enum ConfigError {
     },
     /// The HTTP client could not be built (e.g. TLS set-up failed).
     #[error("could not set up the HTTP client: {0}")]
-    Http(#[source] reqwest::Error),
+    Http(reqwest::Error),
 }

@@ -275,7 +275,7 @@ impl Client {
             retry_after: None,
             error: Error::Transport {
                 message: self.scrub(&message),
-                source: e,
+                error: e,
             },
         }
     }

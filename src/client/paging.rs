@@ -30,6 +30,7 @@ pub enum TruncationReason {
 
 /// The typed signal that a stream will not deliver every matching report.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Truncation {
     /// Why.
     pub reason: TruncationReason,

@@ -46,6 +46,7 @@ pub(crate) struct Service {
 /// A report that could not be used, with where it was.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
+#[non_exhaustive]
 pub struct BadReport {
     /// The 1-based line of the input (for [`Dataset::new`], the 1-based position in the list).
     pub line: usize,
@@ -55,6 +56,7 @@ pub struct BadReport {
 
 /// The outcome of [`Dataset::from_ndjson`]: the reports that loaded, and the lines that did not.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Loaded {
     /// The valid reports.
     pub dataset: Dataset,
@@ -68,7 +70,13 @@ pub struct Loaded {
 pub enum LoadError {
     /// Reading the input failed.
     #[error("reading the data failed: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
+}
+
+impl From<io::Error> for LoadError {
+    fn from(e: io::Error) -> Self {
+        LoadError::Io(e)
+    }
 }
 
 impl Dataset {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use clap::{Args, ValueEnum};
 use driftql::models::{Account, Quota};
 
-use crate::EXIT_OK;
+use crate::Exit;
 use crate::Status;
 use crate::api::{self, ApiArgs};
 
@@ -37,7 +37,7 @@ pub fn prioritize(args: PrioritizeArgs) -> Status {
                 "driftql: collection requested for {}",
                 std::net::SocketAddr::new(args.ip, args.port)
             );
-            Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
+            Ok(written.map_or_else(|e| api::write_error(&e), |()| Exit::Ok))
         }
         Err(e) => Err(api::error(&e)),
     }
@@ -72,7 +72,7 @@ pub fn quota(args: QuotaArgs) -> Status {
         QuotaOutput::Json => api::json_line(&mut out, &quota),
         QuotaOutput::Table => write!(out, "{}", table(&quota)),
     };
-    Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
+    Ok(written.map_or_else(|e| api::write_error(&e), |()| Exit::Ok))
 }
 
 fn table(account: &Account) -> String {

@@ -11,8 +11,8 @@ use driftql::Query;
 use driftql::client::{Client, ConfigError, Error, SearchBuilder};
 use driftql::models::{Date, Filter, IpParam, RequestError, Slop};
 
+use crate::Exit;
 use crate::input;
-use crate::{EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
 
 /// How to reach the API.
 #[derive(Args)]
@@ -46,7 +46,7 @@ impl fmt::Debug for ApiArgs {
 
 impl ApiArgs {
     /// The client: options first, then the environment, then the defaults.
-    pub fn client(&self) -> Result<Client, u8> {
+    pub fn client(&self) -> Result<Client, Exit> {
         let mut b = Client::builder()
             .with_env()
             .timeout(Duration::from_secs(self.timeout.max(1)))
@@ -61,9 +61,9 @@ impl ApiArgs {
     }
 }
 
-fn config_error(e: &ConfigError) -> u8 {
+fn config_error(e: &ConfigError) -> Exit {
     eprintln!("driftql: {e}");
-    EXIT_INVALID
+    Exit::Invalid
 }
 
 /// The parameters `search` and `summarize` share.
@@ -105,7 +105,7 @@ impl Filters {
     }
 
     /// The search with these parameters and `query`; a refused parameter is reported (exit 1).
-    pub fn search(&self, client: &Client, query: Option<Query>) -> Result<SearchBuilder, u8> {
+    pub fn search(&self, client: &Client, query: Option<Query>) -> Result<SearchBuilder, Exit> {
         let mut b = if self.domains {
             client.domains()
         } else {
@@ -147,7 +147,7 @@ impl Filters {
 }
 
 /// Reports a refused parameter; a `filter` with findings gets them rendered against its text.
-pub fn request_error(e: &RequestError, source: Option<&str>) -> u8 {
+pub fn request_error(e: &RequestError, source: Option<&str>) -> Exit {
     let diagnostics = match e {
         RequestError::FilterSyntax(p) => vec![p.diagnostic().clone()],
         RequestError::FilterInvalid(v) => v.diagnostics.clone(),
@@ -157,13 +157,13 @@ pub fn request_error(e: &RequestError, source: Option<&str>) -> u8 {
     if let Some(src) = source {
         input::report(&mut io::stdout(), src, &diagnostics, None);
     }
-    EXIT_INVALID
+    Exit::Invalid
 }
 
 /// Reads the expression (the argument, or standard input when it is `-`, or absent without
 /// `--ip`), parses and validates it. Syntax errors exit 2, validation errors 1, both with the
 /// findings rendered; warnings are rendered and do not stop the command.
-pub fn read_query(arg: Option<String>, has_ip: bool) -> Result<Option<Query>, u8> {
+pub fn read_query(arg: Option<String>, has_ip: bool) -> Result<Option<Query>, Exit> {
     if arg.is_none() && has_ip {
         return Ok(None);
     }
@@ -172,43 +172,43 @@ pub fn read_query(arg: Option<String>, has_ip: bool) -> Result<Option<Query>, u8
         Ok(q) => q,
         Err(e) => {
             input::report(&mut io::stdout(), &source, &[e.into_diagnostic()], None);
-            return Err(EXIT_SYNTAX);
+            return Err(Exit::Syntax);
         }
     };
     let diagnostics = query.validate();
     input::report(&mut io::stdout(), &source, &diagnostics, None);
     if diagnostics.iter().any(|d| d.is_error()) {
-        return Err(EXIT_INVALID);
+        return Err(Exit::Invalid);
     }
     Ok(Some(query))
 }
 
 /// Reports a failed call: exit 1 when it was refused before sending, 3 when the API or the
 /// network failed.
-pub fn error(e: &Error) -> u8 {
+pub fn error(e: &Error) -> Exit {
     eprintln!("driftql: {e}");
     if e.is_refused_before_sending() {
-        EXIT_INVALID
+        Exit::Invalid
     } else {
-        EXIT_API
+        Exit::Api
     }
 }
 
 /// A tokio runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| {
             eprintln!("driftql: could not start the async runtime: {e}");
-            EXIT_API
+            Exit::Io
         })
 }
 
 /// Handles a failed write to standard output: a closed pipe (`| head`) ends the command quietly.
-pub fn write_error(e: &io::Error) -> u8 {
+pub fn write_error(e: &io::Error) -> Exit {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        EXIT_OK
+        Exit::Ok
     } else {
         input::io_error(e)
     }

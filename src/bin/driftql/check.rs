@@ -6,9 +6,9 @@ use clap::{Args, ValueEnum};
 use driftql::Diagnostic;
 use serde::Serialize;
 
+use crate::Exit;
 use crate::Status;
 use crate::input;
-use crate::{EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -48,7 +48,7 @@ struct JsonReport<'a> {
 struct Outcome {
     canonical: Option<String>,
     diagnostics: Vec<Diagnostic>,
-    status: u8,
+    status: Exit,
 }
 
 fn check_source(source: &str, args: &CheckArgs) -> Outcome {
@@ -58,7 +58,7 @@ fn check_source(source: &str, args: &CheckArgs) -> Outcome {
             return Outcome {
                 canonical: None,
                 diagnostics: vec![e.into_diagnostic()],
-                status: EXIT_SYNTAX,
+                status: Exit::Syntax,
             };
         }
     };
@@ -74,7 +74,7 @@ fn check_source(source: &str, args: &CheckArgs) -> Outcome {
     Outcome {
         canonical: Some(canonical),
         diagnostics,
-        status: if failed { EXIT_INVALID } else { EXIT_OK },
+        status: if failed { Exit::Invalid } else { Exit::Ok },
     }
 }
 
@@ -83,7 +83,7 @@ fn check_one(
     source: &str,
     args: &CheckArgs,
     line: Option<usize>,
-) -> io::Result<u8> {
+) -> io::Result<Exit> {
     let outcome = check_source(source, args);
     match args.format {
         Format::Human => {

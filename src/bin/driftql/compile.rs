@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use clap::Args;
 
+use crate::Exit;
 use crate::Status;
 use crate::input;
-use crate::{EXIT_OK, EXIT_SYNTAX};
 
 #[derive(Args, Debug)]
 pub struct FmtArgs {
@@ -25,15 +25,15 @@ pub struct AstArgs {
 }
 
 /// Prints the canonical form of `source`, or reports its syntax error.
-fn fmt_one(out: &mut dyn Write, source: &str, line: Option<usize>) -> io::Result<u8> {
+fn fmt_one(out: &mut dyn Write, source: &str, line: Option<usize>) -> io::Result<Exit> {
     match driftql::parse(source) {
         Ok(q) => {
             writeln!(out, "{q}")?;
-            Ok(EXIT_OK)
+            Ok(Exit::Ok)
         }
         Err(e) => {
             input::report(out, source, &[e.into_diagnostic()], line);
-            Ok(EXIT_SYNTAX)
+            Ok(Exit::Syntax)
         }
     }
 }
@@ -52,11 +52,11 @@ pub fn ast(args: AstArgs) -> Status {
     match driftql::parse(&source) {
         Ok(q) => {
             let json = serde_json::to_string_pretty(q.expr()).expect("a tree serialises");
-            Ok(writeln!(out, "{json}").map_or_else(|e| input::io_error(&e), |()| EXIT_OK))
+            Ok(writeln!(out, "{json}").map_or_else(|e| input::io_error(&e), |()| Exit::Ok))
         }
         Err(e) => {
             input::report(&mut out, &source, &[e.into_diagnostic()], None);
-            Ok(EXIT_SYNTAX)
+            Ok(Exit::Syntax)
         }
     }
 }

@@ -24,7 +24,7 @@
 //! on standard error as `driftql: NAME:LINE:COLUMN: message` (the column counts bytes), counted
 //! and skipped; the other lines are filtered as usual. After the first 100 such messages the
 //! rest are only counted. At the end a summary line gives the number of bad lines and reports,
-//! and the exit status is [`EXIT_BAD_INPUT`]. A syntax error inside a multi-line document ends
+//! and the exit status is 3 ([`Exit::BadInput`]). A syntax error inside a multi-line document ends
 //! the reading there (the document cannot be resynchronised); it is reported and counted the
 //! same way. Blank lines are skipped; a UTF-8 byte-order mark at the start is ignored.
 //!
@@ -49,12 +49,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
+use crate::Exit;
 use crate::Status;
 use crate::input;
-use crate::{EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
-
-/// Exit status: some input lines or reports were bad (reported, counted and skipped).
-pub const EXIT_BAD_INPUT: u8 = 3;
 
 /// How many bad lines are reported one by one; the rest are only counted.
 const MAX_MESSAGES: u64 = 100;
@@ -86,7 +83,7 @@ pub fn filter(args: FilterArgs) -> Status {
             Ok(f) => (p.display().to_string(), Box::new(f)),
             Err(e) => {
                 let _ = writeln!(io::stderr(), "driftql: cannot open {}: {e}", p.display());
-                return Err(EXIT_SYNTAX);
+                return Err(Exit::Io);
             }
         },
     };
@@ -100,15 +97,15 @@ pub fn filter(args: FilterArgs) -> Status {
         Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(Failure::Write(e)) => {
             let _ = writeln!(io::stderr(), "driftql: cannot write the output: {e}");
-            return Err(EXIT_SYNTAX);
+            return Err(Exit::Io);
         }
         Err(Failure::Read(e)) => {
             let _ = writeln!(io::stderr(), "driftql: cannot read {}: {e}", f.name);
-            return Err(EXIT_SYNTAX);
+            return Err(Exit::Io);
         }
     }
     if f.bad == 0 {
-        return Ok(EXIT_OK);
+        return Ok(Exit::Ok);
     }
     let _ = writeln!(
         io::stderr(),
@@ -122,21 +119,21 @@ pub fn filter(args: FilterArgs) -> Status {
         f.read,
         f.matched,
     );
-    Ok(EXIT_BAD_INPUT)
+    Ok(Exit::BadInput)
 }
 
 /// Parses and validates the expression: its findings go to standard error, and errors stop.
-fn compile(args: &FilterArgs) -> Result<Matcher, u8> {
+fn compile(args: &FilterArgs) -> Result<Matcher, Exit> {
     let source = &args.expression;
     let mut stdout = io::stdout();
     let query = driftql::parse(source).map_err(|e| {
         input::report(&mut stdout, source, &[e.into_diagnostic()], None);
-        EXIT_SYNTAX
+        Exit::Syntax
     })?;
     let diagnostics = query.validate();
     input::report(&mut stdout, source, &diagnostics, None);
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(EXIT_INVALID);
+        return Err(Exit::Invalid);
     }
     let options = MatchOptions::default()
         .with_slop(args.slop)

@@ -4,6 +4,8 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 
 use driftql::diagnostic::{Diagnostic, Origin, render_from};
 
+use crate::Exit;
+
 /// The expression given as an argument, or standard input when it is absent or `-`
 /// (so that no shell gets to mangle its quotes).
 pub fn expression(arg: Option<String>) -> io::Result<String> {
@@ -20,10 +22,10 @@ pub fn expression(arg: Option<String>) -> io::Result<String> {
 /// Runs `each` on every line of standard input with its 1-based number, writing to a buffered
 /// standard output; returns the highest exit status any line produced. A line that is not UTF-8
 /// is reported with its number (status 2) and the others go on.
-pub fn each_line(mut each: impl FnMut(usize, &str, &mut dyn Write) -> io::Result<u8>) -> u8 {
+pub fn each_line(mut each: impl FnMut(usize, &str, &mut dyn Write) -> io::Result<Exit>) -> Exit {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut stdin = io::stdin().lock();
-    let mut status = crate::EXIT_OK;
+    let mut status = crate::Exit::Ok;
     let mut buf = Vec::new();
     for n in 1.. {
         buf.clear();
@@ -42,7 +44,7 @@ pub fn each_line(mut each: impl FnMut(usize, &str, &mut dyn Write) -> io::Result
                     "driftql: <stdin>:{n}: not UTF-8 text (byte {} is invalid)",
                     e.valid_up_to() + 1
                 );
-                Ok(crate::EXIT_SYNTAX)
+                Ok(crate::Exit::BadInput)
             }
         };
         match result {
@@ -70,10 +72,7 @@ pub fn report(out: &mut dyn Write, source: &str, diagnostics: &[Diagnostic], lin
     }
     let _ = out.flush();
     let origin = match line {
-        Some(n) => Origin {
-            name: Some("<stdin>"),
-            first_line: n,
-        },
+        Some(n) => Origin::line_of("<stdin>", n),
         None => Origin::default(),
     };
     eprint!(
@@ -82,13 +81,13 @@ pub fn report(out: &mut dyn Write, source: &str, diagnostics: &[Diagnostic], lin
     );
 }
 
-/// Reports an I/O failure on standard input or output; exit status 2.
-pub fn io_error(e: &io::Error) -> u8 {
+/// Reports an I/O failure on standard input or output; exit status 5.
+pub fn io_error(e: &io::Error) -> Exit {
     eprintln!("driftql: {e}");
-    crate::EXIT_SYNTAX
+    crate::Exit::Io
 }
 
 /// Reads the expression argument, or reports why it could not be read.
-pub fn read_or_report(arg: Option<String>) -> Result<String, u8> {
+pub fn read_or_report(arg: Option<String>) -> Result<String, Exit> {
     expression(arg).map_err(|e| io_error(&e))
 }

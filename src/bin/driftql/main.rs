@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// Check, format and inspect Driftnet search expressions, and search the Driftnet API.
 #[derive(Parser, Debug)]
-#[command(name = "driftql", version, about, long_about = None)]
+#[command(name = "driftql", version, about, long_about = None, after_help = EXIT_STATUS_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,7 +32,7 @@ enum Command {
     Check(check::CheckArgs),
     /// Search the API (scan/protocols, or scan/domains with --domains) and print the reports.
     /// Exit status 0: done; 1: invalid query or parameter (nothing sent); 2: syntax error;
-    /// 3: the API or the network failed.
+    /// 4: the API or the network failed.
     Search(search::SearchArgs),
     /// Count the values of one type among a search's results.
     Summarize(search::SummarizeArgs),
@@ -44,23 +44,52 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the reports of a scan export (NDJSON, a results page or an array of reports) that
     /// match an expression, one per line. Exit status 0: done; 1: validation errors; 2: syntax
-    /// error, or the input could not be read; 3: some input lines or reports were bad.
+    /// error; 3: some input lines or reports were bad; 5: the input could not be read.
     Filter(filter::FilterArgs),
 }
 
 /// How a command ends: `Ok` when it ran to the end, `Err` when it stopped early (an input it
 /// could not read, a query it refused, ...); either way with the process's exit status, so the
 /// steps of a command can stop it with `?`.
-pub type Status = Result<u8, u8>;
+pub type Status = Result<Exit, Exit>;
 
-/// Exit status: the command worked.
-pub const EXIT_OK: u8 = 0;
-/// Exit status: validation errors (or warnings, with `--deny-warnings`).
-pub const EXIT_INVALID: u8 = 1;
-/// Exit status: a syntax error in an expression.
-pub const EXIT_SYNTAX: u8 = 2;
-/// Exit status: the API answered with an error, or could not be reached.
-pub const EXIT_API: u8 = 3;
+/// The exit statuses of `driftql`, one meaning each (the table is in `--help` and the README).
+/// When several apply, the highest is the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// 0: the command did what was asked.
+    Ok = 0,
+    /// 1: the query or a parameter was refused: validation errors (or warnings, with
+    /// `--deny-warnings`), a request refused before sending, a set-up refused (no token, an
+    /// insecure URL).
+    Invalid = 1,
+    /// 2: an expression has a syntax error, or the command line is wrong (as for every clap
+    /// program).
+    Syntax = 2,
+    /// 3: some records of the input were bad: reported, counted and skipped; the rest were
+    /// processed.
+    BadInput = 3,
+    /// 4: the API answered with an error, or could not be reached (after the retries).
+    Api = 4,
+    /// 5: a file or stream could not be read or written, or an address could not be bound.
+    Io = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// The exit status table, as `--help` shows it.
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  success
+  1  the query or a parameter was refused (validation errors; --deny-warnings makes warnings count)
+  2  a syntax error in an expression, or a usage error
+  3  some input records were bad: reported, counted and skipped (filter)
+  4  the API answered with an error or could not be reached
+  5  a file or stream could not be read or written, or an address could not be bound";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -10,9 +10,9 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::Exit;
 use crate::Status;
 use crate::api::{self, ApiArgs, Filters};
-use crate::{EXIT_API, EXIT_OK};
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
@@ -83,7 +83,7 @@ pub fn search(args: SearchArgs) -> Status {
 }
 
 /// Prints the pages as they come; returns the exit status.
-async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: bool) -> u8 {
+async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: bool) -> Exit {
     let mut out = BufWriter::new(io::stdout().lock());
     let bar = progress.then(|| {
         let bar = ProgressBar::new(0);
@@ -94,7 +94,7 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
         bar
     });
     let mut collected = Vec::new();
-    let mut status = EXIT_OK;
+    let mut status = Exit::Ok;
     while let Some(next) = pages.next().await {
         match next {
             Ok(page) => {
@@ -131,9 +131,9 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
                     );
                 }
                 status = if e.error.is_refused_before_sending() {
-                    crate::EXIT_INVALID
+                    crate::Exit::Invalid
                 } else {
-                    EXIT_API
+                    Exit::Api
                 };
                 break;
             }
@@ -142,7 +142,7 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    if status == EXIT_OK && output == SearchOutput::Json {
+    if status == Exit::Ok && output == SearchOutput::Json {
         let doc = JsonResults {
             result_count: pages.result_count().unwrap_or(0),
             pages: pages.server_pages().unwrap_or(0),
@@ -235,7 +235,7 @@ pub fn summarize(args: SummarizeArgs) -> Status {
         SummaryOutput::Json => api::json_line(&mut out, &summary),
         SummaryOutput::Table => write!(out, "{}", table(&summary)),
     };
-    Ok(written.map_or_else(|e| api::write_error(&e), |()| EXIT_OK))
+    Ok(written.map_or_else(|e| api::write_error(&e), |()| Exit::Ok))
 }
 
 /// Aligned `value count` rows, a header, then `(other)` and, when known, `(distinct)`.

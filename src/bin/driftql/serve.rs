@@ -9,8 +9,8 @@ use std::sync::Arc;
 use clap::Args;
 use driftql::server::{Dataset, Server, ServerOptions};
 
+use crate::Exit;
 use crate::Status;
-use crate::{EXIT_INVALID, EXIT_OK, EXIT_SYNTAX};
 
 /// The address `serve` listens on unless told otherwise.
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -55,7 +55,7 @@ pub fn serve(args: ServeArgs) -> Status {
         Ok(r) => r,
         Err(e) => {
             eprintln!("driftql: cannot start the server: {e}");
-            return Err(EXIT_SYNTAX);
+            return Err(Exit::Io);
         }
     };
     let reports = dataset.len();
@@ -75,35 +75,35 @@ pub fn serve(args: ServeArgs) -> Status {
     match result {
         Ok(()) => {
             eprintln!("driftql: stopped");
-            Ok(EXIT_OK)
+            Ok(Exit::Ok)
         }
         Err(e) => {
             eprintln!("driftql: the server failed on {}: {e}", args.addr);
-            Err(EXIT_SYNTAX)
+            Err(Exit::Io)
         }
     }
 }
 
 /// Loads the dataset, reporting bad lines on standard error.
-fn load(args: &ServeArgs) -> Result<Dataset, u8> {
+fn load(args: &ServeArgs) -> Result<Dataset, Exit> {
     let Some(path) = &args.data else {
         return Ok(Dataset::sample(args.sample.unwrap_or(20_000)));
     };
     let shown = path.display();
     let file = File::open(path).map_err(|e| {
         eprintln!("driftql: cannot open {shown}: {e}");
-        EXIT_SYNTAX
+        Exit::Io
     })?;
     let loaded = Dataset::from_ndjson(BufReader::new(file)).map_err(|e| {
         eprintln!("driftql: {shown}: {e}");
-        EXIT_SYNTAX
+        Exit::Io
     })?;
     for bad in &loaded.errors {
         eprintln!("driftql: {shown}:{}: {}", bad.line, bad.message);
     }
     if loaded.dataset.is_empty() {
         eprintln!("driftql: {shown} holds no valid report; not starting");
-        return Err(EXIT_INVALID);
+        return Err(Exit::BadInput);
     }
     if !loaded.errors.is_empty() {
         eprintln!(
