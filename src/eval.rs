@@ -1,4 +1,5 @@
-//! The evaluator: whether a scan [`Report`] matches an expression (LANGUAGE.md §5).
+//! The evaluator: whether a scan [`Report`] matches an expression, by the search semantics
+//! of the Driftnet API (the rules below).
 //!
 //! A [`Matcher`] is compiled once from an [`Expr`] and [`MatchOptions`] and then applied to any
 //! number of reports: query words are lowercased and split, IP blocks and port numbers parsed and
@@ -294,7 +295,7 @@ impl Query {
         Matcher::new(self.expr(), options)
     }
 
-    /// Whether `report` matches the query (LANGUAGE.md §5).
+    /// Whether `report` matches the query (by the rules of [`crate::eval`]).
     ///
     /// This compiles the query on every call; to match many reports, compile it once with
     /// [`Query::matcher`].

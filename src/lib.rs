@@ -13,13 +13,30 @@
 //!
 //! Data flows one way: text → pest pairs → [`Expr`] ([`parse`]) → findings
 //! ([`Query::validate`], [`Query::fix`]) → canonical text (`Display`) → request ([`client`]).
-//! The type registry is data, in [`types`]; the other request parameters are checked by the
-//! types in [`request`]; scan reports are [`Report`]s, matched by a compiled [`Matcher`].
+//! The type registry is data, in [`types`], and so are the lints ([`Lint`]); the API's request
+//! parameters and answers are one wire model, [`models`]; scan reports are [`Report`]s, matched
+//! by a compiled [`Matcher`].
 //!
 //! ## The language
 //!
 //! A term is `type[;context](:|=)value[*]`; terms combine with `not`, `and`, `or` (in that order
 //! of precedence) and parentheses. `a:1 not b:2` means `a:1 and not b:2`.
+//!
+//! - `type:value` matches the value's words inside the item's text; `type=value` matches the
+//!   whole value. Types are case-insensitive; keywords (`and`, `or`, `not`) too.
+//! - `type;context=value` restricts the term to items of that context; `type;=value` means the
+//!   empty context (the directly scanned address or host), which differs from no context at all.
+//! - A value is bare (no whitespace, `(`, `)`, `"`, `\` or `*`; `\c` stands for `c`) or quoted
+//!   (`"..."`, with `\"` and `\\`); a `*` right after it makes it a prefix.
+//!
+//! ## Canonical form
+//!
+//! [`Query`]'s `Display` (and [`Query::canonical`]) prints the one canonical form: operators in
+//! lowercase with one space on each side, every `and`/`or` group in parentheses (the outermost
+//! too), chains of one operator flattened into one group, a lone term without parentheses,
+//! lowercase types, and values bare when they can be, else quoted, escaping only `"` and `\`.
+//! A value holding whitespace or a control character is always quoted, so it stays visibly one
+//! value. Printing then parsing gives the same tree, whatever strings the tree holds.
 //!
 //! ## Decisions where the reference is silent
 //!
@@ -43,14 +60,25 @@
 //! ## Features
 //!
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
-//! - `client` (default) — [`client`]: the async HTTP client for the Driftnet API (reqwest with
-//!   rustls, tokio), with typed requests, responses, errors, retries and paging streams.
-//! - `server` (default) — [`server`]: a local Driftnet-compatible API server over an in-memory
-//!   dataset (axum, tokio).
-//! - `cli` (default) — the `driftql` binary (includes `client` and `server`).
+//! - `client` — [`client`]: the async HTTP client for the Driftnet API (reqwest with rustls,
+//!   tokio), with typed requests, responses, errors, retries and paging streams.
+//! - `server` — [`server`]: a local Driftnet-compatible API server over an in-memory dataset
+//!   (axum, tokio).
+//! - `cli` (default) — the `driftql` binary; includes `render`, `client` and `server`, and adds
+//!   clap and indicatif.
 //!
-//! With `--no-default-features` (parse, print, validate, evaluate) only pest, serde, thiserror,
-//! ipnet, strsim, time and stacker are pulled in.
+//! **The default is the command-line tool**, so that `cargo install driftql` installs it and
+//! `cargo run` runs it. Cargo cannot tell a dependency from an installation, so a library that
+//! depends on driftql should turn the default off and name what it uses:
+//!
+//! ```toml
+//! [dependencies]
+//! # parse, validate, print, evaluate, the wire model: pest, serde, thiserror, ipnet, strsim,
+//! # time and stacker, nothing else
+//! driftql = { version = "0.1", default-features = false }
+//! # ... and the async client (reqwest, tokio), still without clap or axum
+//! driftql = { version = "0.1", default-features = false, features = ["client"] }
+//! ```
 
 #![warn(missing_docs)]
 
@@ -82,7 +110,7 @@ pub use query::{Query, parse};
 pub use report::{Item, ItemRef, Report, ReportRef, ScanItem};
 pub use validate::ValidationError;
 
-/// The README's examples, run as doctests.
-#[cfg(doctest)]
+/// The README's examples, run as doctests (they use the client too).
+#[cfg(all(doctest, feature = "client"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

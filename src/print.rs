@@ -1,11 +1,13 @@
-//! The canonical printer (LANGUAGE.md §3): `Display` on [`Expr`], [`Term`] and [`Query`].
+//! The canonical printer (the crate docs' "Canonical form"): `Display` on [`Expr`], [`Term`] and [`Query`].
 //!
 //! - Operators in lowercase, one space either side; `not` followed by one space.
 //! - Every `and`/`or` group in parentheses, the outermost included; a lone term has none.
 //! - A term is `type[;context](:|=)value[*]` with the type in lowercase.
-//! - A value is bare when it is non-empty and has no whitespace, `(`, `)`, `"`, `\` or `*`;
-//!   otherwise it is quoted, escaping only `"` and `\`. A context is bare when none of its
-//!   characters is whitespace, `:`, `=`, `;`, `(`, `)`, `"` or `\` (the empty context is bare).
+//! - A value is bare when it is non-empty and has no whitespace, control character, `(`, `)`,
+//!   `"`, `\` or `*`; otherwise it is quoted, escaping only `"` and `\`. A context is bare when
+//!   none of its characters is whitespace, a control character, `:`, `=`, `;`, `(`, `)`, `"` or
+//!   `\` (the empty context is bare). So a value that holds a control character (an escape
+//!   sequence, a carriage return) stays visibly one value.
 //!
 //! Decision: "whitespace" here is any Unicode white space (`char::is_whitespace`), not only the four
 //! characters the grammar separates tokens with, so a value holding a no-break space or an
@@ -25,15 +27,16 @@ pub(crate) fn context_is_bare(context: &str) -> bool {
     is_bare(context, b":=;()\"\\")
 }
 
-/// Whether `s` has no white space (Unicode's definition) and none of the ASCII `specials`.
-/// ASCII text, the common case, is checked byte by byte.
+/// Whether `s` has no white space (Unicode's definition), no control character and none of the
+/// ASCII `specials`. ASCII text, the common case, is checked byte by byte.
 fn is_bare(s: &str, specials: &[u8]) -> bool {
     if s.is_ascii() {
         s.bytes()
-            .all(|b| !b.is_ascii_whitespace() && b != 0x0b && !specials.contains(&b))
+            .all(|b| !b.is_ascii_whitespace() && !b.is_ascii_control() && !specials.contains(&b))
     } else {
         let special = |c: char| c.is_ascii() && specials.contains(&(c as u8));
-        s.chars().all(|c| !c.is_whitespace() && !special(c))
+        s.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !special(c))
     }
 }
 
@@ -137,12 +140,16 @@ mod tests {
         for b in 0u8..128 {
             let c = b as char;
             let s = c.to_string();
-            let expected = !c.is_whitespace() && !"()\"\\*".contains(c);
+            let expected = !c.is_whitespace() && !c.is_control() && !"()\"\\*".contains(c);
             assert_eq!(value_is_bare(&s), expected, "{b:#x}");
             // The same character beside a non-ASCII one takes the other path.
             assert_eq!(value_is_bare(&format!("é{c}")), expected, "é{b:#x}");
         }
         assert!(!value_is_bare("a\u{a0}b"));
+        // Control characters, ASCII or not, are quoted: ESC, BEL, DEL, and C1's CSI.
+        for c in ["\u{1b}[31m", "a\u{7}", "a\u{7f}", "é\u{9b}"] {
+            assert!(!value_is_bare(c) && !context_is_bare(c), "{c:?}");
+        }
         assert!(!context_is_bare("a\u{3000}b"));
         assert!(context_is_bare("") && !value_is_bare(""));
     }

@@ -1,4 +1,4 @@
-//! The type registry (LANGUAGE.md §4) as data: one row per type. Adding a type is adding a row.
+//! The type registry as data: one row per type. Adding a type is adding a row.
 //! Also the value syntaxes the registry names: [`parse_ip_or_cidr`] and [`parse_port`].
 //!
 //! The validator reads it for operators, value syntax and case rules; the evaluator for how a

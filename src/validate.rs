@@ -1,4 +1,4 @@
-//! The validator (LANGUAGE.md §4): lints with stable codes, spans, help and fixes.
+//! The validator: the lints of [`Lint`], with stable codes, spans, help and fixes.
 //!
 //! The lints, with their codes, severities and fixes, are the rows of [`Lint`]; each is
 //! checked below.

@@ -3,8 +3,6 @@
 //!
 //! Every run has `NO_COLOR=1` and piped standard error, so no colour codes are expected.
 
-#![cfg(feature = "cli")]
-
 mod common;
 
 use std::process::Output;
@@ -176,4 +174,32 @@ fn fmt_lines_reports_a_line_that_is_not_utf8_and_goes_on() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn help_and_the_readme_give_the_same_exit_statuses() {
+    let out = driftql(&["--help"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    let table = help
+        .split_once("Exit status:\n")
+        .expect("--help lists the exit statuses")
+        .1;
+    let in_help: Vec<&str> = table
+        .lines()
+        .map_while(|l| l.trim_start().split_once("  "))
+        .map(|(code, _)| code)
+        .collect();
+    let readme = include_str!("../README.md");
+    let rows = readme
+        .split_once("| status | meaning |\n|---|---|\n")
+        .expect("the README's exit status table")
+        .1;
+    let in_readme: Vec<&str> = rows
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim_start_matches("| ").split(' ').next().unwrap())
+        .collect();
+    assert_eq!(in_help, ["0", "1", "2", "3", "4", "5"]);
+    assert_eq!(in_readme, in_help);
 }

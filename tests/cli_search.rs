@@ -1,8 +1,6 @@
 //! `driftql search`, `summarize`, `prioritize` and `quota`, run as a program against a local
 //! HTTP server (wiremock): the calls it makes, what it prints and its exit status.
 
-#![cfg(feature = "cli")]
-
 mod common;
 
 use std::io::Write;

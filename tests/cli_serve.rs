@@ -1,8 +1,6 @@
 //! `driftql serve` end to end: the real binary, its printed address, a request, its dataset
 //! loading and its refusals.
 
-#![cfg(feature = "server")]
-
 mod server_support;
 
 use std::io::{BufRead, BufReader, Read};

@@ -1,8 +1,6 @@
 //! The client against a local HTTP server (wiremock): every call's method, path, query string
 //! and `Authorization` header; paging, retries, typed errors and the token's secrecy.
 
-#![cfg(feature = "client")]
-
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;

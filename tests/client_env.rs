@@ -1,8 +1,6 @@
 //! `Client::from_env`: the token from `DRIFTNET_API_TOKEN`, the base URL from `DRIFTNET_API_URL`.
 //! One test in its own binary, since it changes the process's environment.
 
-#![cfg(feature = "client")]
-
 use driftql::client::{Client, ConfigError};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

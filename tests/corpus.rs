@@ -10,8 +10,6 @@
 //! A file's input is its text less exactly one trailing `\n`, the one editors add; any other
 //! trailing whitespace (a second newline, spaces, a `\r`) is part of the input.
 
-#![cfg(feature = "render")]
-
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;

@@ -2,8 +2,6 @@
 //! authentication, quota and concurrency, each checked against a direct evaluation of the
 //! dataset with the evaluator.
 
-#![cfg(feature = "server")]
-
 mod server_support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -31,7 +31,7 @@
 //! backoff and jitter, waiting `Retry-After` seconds when the server says so; other errors are
 //! returned at once, typed ([`Error`]).
 //!
-//! Decisions where API.md is silent:
+//! Decisions where the API's documentation is silent:
 //! - The client follows no redirects: a 3xx is an [`Error::Api`].
 //! - A 403 whose message mentions a quota, a limit or usage is [`Error::QuotaExceeded`],
 //!   any other 403 [`Error::Forbidden`].

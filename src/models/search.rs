@@ -12,8 +12,8 @@ use super::params::{
     Date, Filter, IpParam, Page, RequestError, Slop, SummaryField, SummaryLimit, check_date_range,
 };
 
-/// The parameters of a search shared by results and summaries (API.md's search parameters but
-/// `page` and the summary ones), in the order they are sent. Unset parameters are not sent.
+/// The parameters of a search shared by results and summaries (the API's documented search
+/// parameters but `page` and the summary ones), in the order they are sent. Unset parameters are not sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SearchParams {
@@ -128,7 +128,7 @@ impl SearchParams {
             .with_host_in_url(self.host_in_url.unwrap_or(false))
     }
 
-    /// Appends the set parameters in API.md's order; the expression goes in canonical form.
+    /// Appends the set parameters in the order of the API's documentation; the expression goes in canonical form.
     pub fn write_pairs(&self, out: &mut Vec<(&'static str, String)>) {
         let mut push = |name, value: Option<String>| {
             if let Some(v) = value {
@@ -148,7 +148,7 @@ impl SearchParams {
 }
 
 impl SummaryParams {
-    /// Appends the summary parameters in API.md's order.
+    /// Appends the summary parameters in the order of the API's documentation.
     pub fn write_pairs(&self, out: &mut Vec<(&'static str, String)>) {
         out.push(("summarize", self.field.to_string()));
         out.extend(self.contexts.iter().map(|c| ("summary_context", c.clone())));
@@ -183,7 +183,7 @@ impl SearchRequest {
         }
     }
 
-    /// The query parameters, in API.md's order: the search's, then `page` or the summary's.
+    /// The query parameters, in the order of the API's documentation: the search's, then `page` or the summary's.
     ///
     /// ```
     /// use driftql::models::{Page, SearchParams, SearchRequest};

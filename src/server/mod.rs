@@ -1,6 +1,6 @@
 //! A local Driftnet-compatible API server over an in-memory dataset (feature `server`).
 //!
-//! It answers the endpoints of API.md over a [`Dataset`] loaded from NDJSON
+//! It answers the Driftnet API's endpoints (the table below) over a [`Dataset`] loaded from NDJSON
 //! ([`Dataset::from_ndjson`]) or generated ([`Dataset::sample`]), with the expression semantics
 //! of the evaluator ([`crate::eval`]). It is what `driftql serve` runs; tests and demos use it
 //! as a stand-in for the real service.
@@ -75,6 +75,9 @@
 //!
 //! # Parameters
 //!
+//! The parameters are read by [`SearchRequest::from_pairs`](crate::models::SearchRequest::from_pairs),
+//! the same model the client writes them with:
+//!
 //! - The query string is decoded as a form (`+` is a space, `%XX` a byte); a name or value that
 //!   is not UTF-8 once decoded is a 400 (`invalid-encoding`).
 //! - An **empty** value counts as absent (`expression=&ip=8.8.8.8` searches by `ip`), except in
@@ -91,7 +94,7 @@
 //! - A search needs an `expression` or an `ip` (`nothing-to-search`).
 //! - An expression with a syntax error or a validation **error** is refused; warnings alone do
 //!   not stop a search. `filter`, `from`, `to`, `slop`, `page`, `summary_limit` and `ip` are
-//!   checked by [`crate::request`]; `from` after `to` is `date-order`.
+//!   checked by their types in [`crate::models`]; `from` after `to` is `date-order`.
 //!
 //! # Errors
 //!
