@@ -2,16 +2,16 @@
 //! HTTP server (wiremock): the calls it makes, what it prints and its exit status.
 
 mod common;
+mod mock_api;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::{assert_status, stderr, stdout};
-use serde_json::{Value, json};
+use mock_api::{Paged, TOKEN, answering, assert_call, calls, ids, page_of, paged};
+use serde_json::Value;
 use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-const TOKEN: &str = "cli-T0KEN-9f8e7d";
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Runs `driftql` with `args`, `stdin`, and the environment cleared of the API variables
 /// except `env`.
@@ -46,71 +46,6 @@ async fn driftql(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ou
     .unwrap()
 }
 
-async fn calls(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.unwrap()
-}
-
-fn assert_call(req: &Request, path: &str, query: &str) {
-    assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), path);
-    assert_eq!(req.url.query().unwrap_or(""), query);
-    assert_eq!(
-        req.headers.get("authorization").unwrap().to_str().unwrap(),
-        format!("Bearer {TOKEN}")
-    );
-}
-
-fn page_of(req: &Request) -> u32 {
-    req.url
-        .query_pairs()
-        .find(|(k, _)| k == "page")
-        .unwrap()
-        .1
-        .parse()
-        .unwrap()
-}
-
-/// `?page=N` → page N of `pages`, `per_page` reports with ids `pN-I`.
-struct Paged {
-    pages: u32,
-    result_count: u64,
-    per_page: u32,
-}
-
-impl Respond for Paged {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let page = page_of(req);
-        let results: Vec<Value> = (0..self.per_page)
-            .map(|i| json!({"date": "2024-05-13", "id": format!("p{page}-{i}"), "items": []}))
-            .collect();
-        ResponseTemplate::new(200).set_body_json(json!({
-            "page": page, "pages": self.pages, "result_count": self.result_count, "results": results
-        }))
-    }
-}
-
-async fn paged(pages: u32, result_count: u64, per_page: u32) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(Paged {
-            pages,
-            result_count,
-            per_page,
-        })
-        .mount(&server)
-        .await;
-    server
-}
-
-async fn answering(response: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(response)
-        .mount(&server)
-        .await;
-    server
-}
-
 fn ndjson_ids(o: &Output) -> Vec<String> {
     stdout(o)
         .lines()
@@ -120,12 +55,6 @@ fn ndjson_ids(o: &Output) -> Vec<String> {
                 .unwrap()
                 .to_owned()
         })
-        .collect()
-}
-
-fn ids(pages: std::ops::Range<u32>, per_page: u32) -> Vec<String> {
-    pages
-        .flat_map(|p| (0..per_page).map(move |i| format!("p{p}-{i}")))
         .collect()
 }
 
@@ -504,11 +433,7 @@ async fn a_failed_page_names_it_and_says_how_to_resume() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(Paged {
-            pages: 5,
-            result_count: 5,
-            per_page: 1,
-        })
+        .respond_with(Paged::new(5, 5, 1))
         .mount(&server)
         .await;
     let o = driftql(

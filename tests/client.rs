@@ -1,6 +1,9 @@
 //! The client against a local HTTP server (wiremock): every call's method, path, query string
 //! and `Authorization` header; paging, retries, typed errors and the token's secrecy.
 
+mod mock_api;
+use mock_api::{Paged, TOKEN, assert_call, calls, ids, page_of, query_param, serve};
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -8,11 +11,9 @@ use std::time::Duration;
 use driftql::client::{Client, ConfigError, Endpoint, Error, MAX_PAGES, TruncationReason};
 use driftql::models::{Date, Filter, IpParam, SummaryField, SummaryLimit};
 use futures::{StreamExt, TryStreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-const TOKEN: &str = "tok-S3CRET-a1b2c3";
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A client for `server` whose retries wait milliseconds, not seconds.
 fn client(server: &MockServer) -> Client {
@@ -24,87 +25,6 @@ fn client(server: &MockServer) -> Client {
         .max_retries(3)
         .build()
         .unwrap()
-}
-
-async fn calls(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.unwrap()
-}
-
-/// Asserts one call: GET, the path, the exact query string and the bearer token.
-fn assert_call(req: &Request, path: &str, query: &str) {
-    assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), path);
-    assert_eq!(req.url.query().unwrap_or(""), query);
-    assert_eq!(
-        req.headers.get("authorization").unwrap().to_str().unwrap(),
-        format!("Bearer {TOKEN}")
-    );
-}
-
-fn query_param(req: &Request, name: &str) -> Vec<String> {
-    req.url
-        .query_pairs()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .collect()
-}
-
-fn page_of(req: &Request) -> u32 {
-    query_param(req, "page")[0].parse().unwrap()
-}
-
-async fn serve(server: &MockServer, response: ResponseTemplate) {
-    Mock::given(method("GET"))
-        .respond_with(response)
-        .mount(server)
-        .await;
-}
-
-/// Answers `?page=N` with page N of a result set of `pages` pages, `per_page` reports each
-/// (ids `pN-I`); pages listed in `slow` answer after a delay, to shuffle completion order.
-struct Paged {
-    pages: u32,
-    result_count: u64,
-    per_page: u32,
-    slow: Vec<u32>,
-}
-
-impl Paged {
-    fn new(pages: u32, result_count: u64, per_page: u32) -> Paged {
-        Paged {
-            pages,
-            result_count,
-            per_page,
-            slow: Vec::new(),
-        }
-    }
-}
-
-impl Respond for Paged {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let page = page_of(req);
-        let results: Vec<Value> = (0..self.per_page)
-            .map(|i| {
-                json!({"date": "2024-05-13", "id": format!("p{page}-{i}"),
-                       "items": [{"context": "", "is_metadata": true, "type": "ip", "value": "8.8.8.8"}]})
-            })
-            .collect();
-        let t = ResponseTemplate::new(200).set_body_json(json!({
-            "page": page, "pages": self.pages, "result_count": self.result_count,
-            "results": results, "took": 12
-        }));
-        if self.slow.contains(&page) {
-            t.set_delay(Duration::from_millis(150))
-        } else {
-            t
-        }
-    }
-}
-
-fn ids(pages: std::ops::Range<u32>, per_page: u32) -> Vec<String> {
-    pages
-        .flat_map(|p| (0..per_page).map(move |i| format!("p{p}-{i}")))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

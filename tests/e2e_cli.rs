@@ -732,7 +732,7 @@ fn the_readme_demo_answers_as_shown() {
         readme.contains(&format!("$ driftql serve --sample 20000\n{shown}")),
         "{shown}"
     );
-    let addr = s.url.trim_start_matches("http://").parse().unwrap();
+    let addr: std::net::SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
 
     // The search, from the command line and with curl.
     let expr = "product-tag:hikvision* and geo-country=CN";

@@ -1,6 +1,7 @@
-//! The local server over a real socket: paging, summaries, every parameter, errors,
-//! authentication, quota and concurrency, each checked against a direct evaluation of the
-//! dataset with the evaluator.
+//! The local server: paging, summaries, every parameter, errors, authentication, quota and
+//! concurrency, each checked against a direct evaluation of the dataset with the evaluator. The
+//! router is called in process, except where a test needs a real socket (raw bytes,
+//! concurrent connections).
 
 mod server_support;
 
@@ -12,22 +13,37 @@ use driftql::eval::{MatchOptions, Matcher};
 use driftql::server::{self, Dataset, RunningServer, ServerOptions};
 use driftql::{Item, Report};
 use serde_json::Value;
-use server_support::{Answer, get, get_with, raw};
+use server_support::{Answer, InProcess, Target, get, get_with, raw};
 
 const PROTOCOLS: &str = "/v1/scan/protocols";
 const DOMAINS: &str = "/v1/scan/domains";
 
 static DATA: LazyLock<Arc<Dataset>> = LazyLock::new(|| Arc::new(Dataset::sample(2000)));
 
-/// One server for the tests that do not need options of their own.
-static SERVER: LazyLock<RunningServer> =
-    LazyLock::new(|| spawn(Arc::clone(&DATA), ServerOptions::default()));
+/// One router for the tests that do not need options of their own.
+static APP: LazyLock<InProcess> =
+    LazyLock::new(|| InProcess::new(Arc::clone(&DATA), ServerOptions::default()));
 
-fn spawn(data: Arc<Dataset>, options: ServerOptions) -> RunningServer {
-    server::start("127.0.0.1:0".parse().unwrap(), data, options).unwrap()
+/// One server on a socket, for the tests that need one.
+static SERVER: LazyLock<RunningServer> = LazyLock::new(|| {
+    server::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::clone(&DATA),
+        ServerOptions::default(),
+    )
+    .unwrap()
+});
+
+/// The API with options of its own, in process.
+fn spawn(data: Arc<Dataset>, options: ServerOptions) -> InProcess {
+    InProcess::new(data, options)
 }
 
-fn addr() -> SocketAddr {
+fn app() -> &'static InProcess {
+    &APP
+}
+
+fn socket() -> SocketAddr {
     SERVER.addr()
 }
 
@@ -43,7 +59,11 @@ fn ids<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<String> {
 }
 
 /// Every page of a search: the ids in order, and `(pages, result_count)` of page 0.
-fn all_pages(addr: SocketAddr, path: &str, params: &[(&str, &str)]) -> (Vec<String>, u64, u64) {
+fn all_pages(
+    addr: impl Target + Copy,
+    path: &str,
+    params: &[(&str, &str)],
+) -> (Vec<String>, u64, u64) {
     let mut out = Vec::new();
     let first = get(addr, path, params);
     if first.status == 204 {
@@ -95,7 +115,7 @@ fn paging_covers_every_matching_report_exactly_once_newest_first() {
         "not port-tcp:80",
         "product-tag:hikvision* and geo-country=CN",
     ] {
-        let (got, pages, count) = all_pages(addr(), PROTOCOLS, &[("expression", expr)]);
+        let (got, pages, count) = all_pages(app(), PROTOCOLS, &[("expression", expr)]);
         let want = ids(direct(expr, MatchOptions::default()));
         assert!(!want.is_empty(), "{expr} matches nothing in the sample");
         assert_eq!(got, want, "{expr}");
@@ -108,7 +128,7 @@ fn paging_covers_every_matching_report_exactly_once_newest_first() {
 
 #[test]
 fn results_are_newest_first_with_ties_broken_by_id() {
-    let a = get(addr(), PROTOCOLS, &[("expression", "port-tcp:22")]);
+    let a = get(app(), PROTOCOLS, &[("expression", "port-tcp:22")]);
     let results = a.json()["results"].as_array().unwrap().clone();
     let keys: Vec<(String, String)> = results
         .iter()
@@ -134,12 +154,12 @@ fn results_are_newest_first_with_ties_broken_by_id() {
 
 #[test]
 fn nothing_matching_is_204_with_no_body() {
-    let a = get(addr(), PROTOCOLS, &[("expression", "title:zzzz-not-there")]);
+    let a = get(app(), PROTOCOLS, &[("expression", "title:zzzz-not-there")]);
     assert_eq!(a.status, 204);
     assert!(a.body.is_empty());
     // A page past the last is 204 too.
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", "port-udp:53"), ("page", "50")],
     );
@@ -161,7 +181,7 @@ fn big() -> Arc<Dataset> {
 #[test]
 fn a_search_returns_at_most_100_pages_and_page_100_is_refused() {
     let srv = spawn(big(), ServerOptions::default());
-    let a = get(srv.addr(), PROTOCOLS, &[("expression", "port-tcp:1")]);
+    let a = get(&srv, PROTOCOLS, &[("expression", "port-tcp:1")]);
     let j = a.json();
     assert_eq!(j["pages"], 100);
     assert_eq!(
@@ -169,14 +189,14 @@ fn a_search_returns_at_most_100_pages_and_page_100_is_refused() {
         "the count is the true number of matches"
     );
     let last = get(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[("expression", "port-tcp:1"), ("page", "99")],
     );
     assert_eq!(last.json()["results"].as_array().unwrap().len(), 100);
     for page in ["100", "101", "4294967295"] {
         let a = get(
-            srv.addr(),
+            &srv,
             PROTOCOLS,
             &[("expression", "port-tcp:1"), ("page", page)],
         );
@@ -186,14 +206,14 @@ fn a_search_returns_at_most_100_pages_and_page_100_is_refused() {
     }
     // Even when nothing would match.
     let a = get(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[("expression", "port-tcp:2"), ("page", "100")],
     );
     assert_eq!(a.status, 400);
     // A summary is over every match, not just 100 pages.
     let a = get(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[("expression", "port-tcp:1"), ("summarize", "port-tcp")],
     );
@@ -261,7 +281,7 @@ fn summary_counts_agree_with_a_direct_count() {
 
     for ty in ["geo-country", "port-tcp", "product-tag", "issuer"] {
         let a = get(
-            addr(),
+            app(),
             PROTOCOLS,
             &[
                 ("expression", expr),
@@ -278,7 +298,7 @@ fn summary_counts_agree_with_a_direct_count() {
     // A limit: the rest are summed into `other`; cardinality counts every distinct value.
     let all = ranked(&plain("product-tag"));
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", expr),
@@ -298,7 +318,7 @@ fn summary_counts_agree_with_a_direct_count() {
 
     // The default limit is 100.
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", "port-tcp:443"), ("summarize", "subject")],
     );
@@ -313,7 +333,7 @@ fn summary_counts_agree_with_a_direct_count() {
         }))
     };
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", expr),
@@ -324,7 +344,7 @@ fn summary_counts_agree_with_a_direct_count() {
     );
     assert_eq!(summary_of(&a).0, hosts(&|i| i.context == "cert-dns-name"));
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", expr),
@@ -336,7 +356,7 @@ fn summary_counts_agree_with_a_direct_count() {
     );
     assert_eq!(summary_of(&a).0, hosts(&|i| i.context.is_empty()));
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", expr),
@@ -350,7 +370,7 @@ fn summary_counts_agree_with_a_direct_count() {
 
     // Pseudo-types count contexts.
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("summarize", "protocol")],
     );
@@ -363,7 +383,7 @@ fn summary_counts_agree_with_a_direct_count() {
     assert_eq!(summary_of(&a).0, want);
     assert!(want.iter().any(|(p, _)| p == "ssh"));
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("summarize", "http-header-name")],
     );
@@ -377,7 +397,7 @@ fn summary_counts_agree_with_a_direct_count() {
 
     // Nothing matching: an empty summary, still 200.
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", "title:zzzz-not-there"),
@@ -394,7 +414,7 @@ fn summary_counts_agree_with_a_direct_count() {
 #[test]
 fn summary_limit_goes_to_a_million_on_an_enterprise_plan() {
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", "port-tcp:22"),
@@ -409,7 +429,7 @@ fn summary_limit_goes_to_a_million_on_an_enterprise_plan() {
         ServerOptions::default().with_enterprise(true),
     );
     let a = get(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[
             ("expression", "port-tcp:22"),
@@ -419,7 +439,7 @@ fn summary_limit_goes_to_a_million_on_an_enterprise_plan() {
     );
     assert_eq!(a.status, 200);
     let a = get(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[
             ("expression", "port-tcp:22"),
@@ -570,7 +590,7 @@ fn bad_requests_are_400_with_every_diagnostic_and_its_code() {
     ];
     for (params, codes, param) in cases {
         for path in [PROTOCOLS, DOMAINS] {
-            let a = get(addr(), path, params);
+            let a = get(app(), path, params);
             assert_eq!(a.status, 400, "{params:?}");
             assert_eq!(a.header("content-type"), Some("application/json"));
             assert_eq!(a.codes(), *codes, "{params:?}");
@@ -590,7 +610,7 @@ fn bad_requests_are_400_with_every_diagnostic_and_its_code() {
 #[test]
 fn a_400_lists_every_problem_with_spans_into_its_parameter() {
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", "port-tcp:1 and geo-country:GB"),
@@ -627,7 +647,7 @@ fn percent_escapes_that_are_not_utf8_are_a_400() {
         "/v1/scan/protocols?%C3=title:x",
         "/v1/scan/protocols/prioritize?ip=%80",
     ] {
-        let a = get_with(addr(), target, &[]);
+        let a = get_with(app(), target, &[]);
         assert_eq!(a.status, 400, "{target}");
         assert_eq!(a.codes(), ["invalid-encoding"]);
     }
@@ -636,10 +656,10 @@ fn percent_escapes_that_are_not_utf8_are_a_400() {
 #[test]
 fn warnings_alone_do_not_stop_a_search_and_unknown_parameters_are_ignored() {
     // `search-term` draws a warning.
-    let a = get(addr(), PROTOCOLS, &[("expression", "search-term:openssh")]);
+    let a = get(app(), PROTOCOLS, &[("expression", "search-term:openssh")]);
     assert_eq!(a.status, 200);
     let a = get(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", "port-tcp:22"),
@@ -650,7 +670,7 @@ fn warnings_alone_do_not_stop_a_search_and_unknown_parameters_are_ignored() {
     assert_eq!(a.status, 200);
     // `+` is a space, as in a form.
     let a = get_with(
-        addr(),
+        app(),
         "/v1/scan/protocols?expression=protocol%3Dssh+and+port-tcp%3A22",
         &[],
     );
@@ -661,7 +681,7 @@ fn warnings_alone_do_not_stop_a_search_and_unknown_parameters_are_ignored() {
     // Booleans in any case, or 1/0.
     for v in ["true", "True", "TRUE", "1"] {
         let a = get(
-            addr(),
+            app(),
             PROTOCOLS,
             &[("expression", "port-tcp:22"), ("most_recent", v)],
         );
@@ -676,9 +696,9 @@ fn ip_searches_the_scanned_address_and_indirect_any_context() {
     let anywhere = direct("ip:10.0.0.0/8", MatchOptions::default());
     assert!(scanned.is_empty());
     assert!(!anywhere.is_empty());
-    assert_eq!(get(addr(), PROTOCOLS, &[("ip", "10.0.0.0/8")]).status, 204);
+    assert_eq!(get(app(), PROTOCOLS, &[("ip", "10.0.0.0/8")]).status, 204);
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("ip", "10.0.0.0/8"), ("indirect", "true")],
     );
@@ -692,21 +712,21 @@ fn ip_searches_the_scanned_address_and_indirect_any_context() {
         .find(|i| i.ty == "ip" && i.context.is_empty())
         .unwrap()
         .value;
-    let (got, _, _) = all_pages(addr(), PROTOCOLS, &[("ip", ip)]);
+    let (got, _, _) = all_pages(app(), PROTOCOLS, &[("ip", ip)]);
     assert_eq!(
         got,
         ids(direct(&format!("ip;:\"{ip}\""), MatchOptions::default()))
     );
     assert!(got.contains(&host.id));
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("ip", ip), ("expression", "port-tcp:9")],
     );
     assert!(got.is_empty());
 
     // IPv6 blocks.
-    let (got, _, _) = all_pages(addr(), PROTOCOLS, &[("ip", "2000::/3")]);
+    let (got, _, _) = all_pages(app(), PROTOCOLS, &[("ip", "2000::/3")]);
     assert_eq!(got, ids(direct("ip;:2000::/3", MatchOptions::default())));
     assert!(!got.is_empty());
 }
@@ -723,14 +743,14 @@ fn from_and_to_are_an_inclusive_window() {
             .filter(|r| r.date.as_str() >= from && r.date.as_str() <= to))
     };
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("from", &day), ("to", &day)],
     );
     assert_eq!(got, within(&day, &day));
     assert!(!got.is_empty(), "the day of a matching report");
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", expr),
@@ -740,20 +760,20 @@ fn from_and_to_are_an_inclusive_window() {
     );
     assert_eq!(got, within("2021-01-01", "2022-06-30"));
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("from", "2024-03-01")],
     );
     assert_eq!(got, within("2024-03-01", "9999-12-31"));
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("to", "2019-12-31")],
     );
     assert_eq!(got, within("0000-01-01", "2019-12-31"));
     assert_eq!(
         get(
-            addr(),
+            app(),
             PROTOCOLS,
             &[("expression", expr), ("from", "2030-01-01")]
         )
@@ -785,7 +805,7 @@ fn most_recent_keeps_the_newest_report_of_each_ip_port_pair() {
         "the sample scans hosts more than once"
     );
     let (got, _, count) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("most_recent", "true")],
     );
@@ -794,7 +814,7 @@ fn most_recent_keeps_the_newest_report_of_each_ip_port_pair() {
 
     // Applied after the date window: the newest within it.
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[
             ("expression", expr),
@@ -875,27 +895,27 @@ fn most_recent_tells_tcp_from_udp_and_keeps_reports_without_a_pair() {
     let srv = spawn(Arc::new(data), ServerOptions::default());
     // `::ffff:1.2.3.4` is 1.2.3.4 (as in the evaluator), so the two UDP reports are one pair.
     let (got, _, _) = all_pages(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[("ip", "1.2.3.4"), ("most_recent", "true")],
     );
     assert_eq!(got, ["new-tcp", "mapped", "no-port-2", "no-port-1"]);
-    let (got, _, _) = all_pages(srv.addr(), PROTOCOLS, &[("ip", "1.2.3.4")]);
+    let (got, _, _) = all_pages(&srv, PROTOCOLS, &[("ip", "1.2.3.4")]);
     assert_eq!(got.len(), 6);
     let (got, _, _) = all_pages(
-        srv.addr(),
+        &srv,
         PROTOCOLS,
         &[("expression", "port-udp:53"), ("most_recent", "true")],
     );
     assert_eq!(got, ["mapped"]);
-    let (got, _, _) = all_pages(srv.addr(), PROTOCOLS, &[("expression", "port-tcp:53")]);
+    let (got, _, _) = all_pages(&srv, PROTOCOLS, &[("expression", "port-tcp:53")]);
     assert_eq!(got, ["new-tcp", "old-tcp"]);
 }
 
 #[test]
 fn filter_restricts_like_an_added_term() {
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", "geo-country=US"), ("filter", "port-tcp:443")],
     );
@@ -911,8 +931,8 @@ fn filter_restricts_like_an_added_term() {
 #[test]
 fn slop_lets_words_stand_between_phrase_words() {
     let expr = "entity:\"university london\"";
-    assert_eq!(get(addr(), PROTOCOLS, &[("expression", expr)]).status, 204);
-    let (got, _, _) = all_pages(addr(), PROTOCOLS, &[("expression", expr), ("slop", "1")]);
+    assert_eq!(get(app(), PROTOCOLS, &[("expression", expr)]).status, 204);
+    let (got, _, _) = all_pages(app(), PROTOCOLS, &[("expression", expr), ("slop", "1")]);
     let want = ids(direct(expr, MatchOptions::default().with_slop(1)));
     assert!(!want.is_empty());
     assert_eq!(got, want);
@@ -921,9 +941,9 @@ fn slop_lets_words_stand_between_phrase_words() {
 #[test]
 fn host_in_url_makes_host_terms_match_hosts_inside_urls() {
     let expr = "host:jquery.com";
-    assert_eq!(get(addr(), PROTOCOLS, &[("expression", expr)]).status, 204);
+    assert_eq!(get(app(), PROTOCOLS, &[("expression", expr)]).status, 204);
     let (got, _, _) = all_pages(
-        addr(),
+        app(),
         PROTOCOLS,
         &[("expression", expr), ("host_in_url", "true")],
     );
@@ -944,7 +964,7 @@ fn domains_are_the_reports_of_hosts_scanned_by_name() {
         })
         .map(|r| r.id.clone())
         .collect();
-    let (got, _, _) = all_pages(addr(), DOMAINS, &[("expression", expr)]);
+    let (got, _, _) = all_pages(app(), DOMAINS, &[("expression", expr)]);
     assert_eq!(got, want);
     assert!(!got.is_empty());
     assert_eq!(
@@ -958,11 +978,11 @@ fn domains_are_the_reports_of_hosts_scanned_by_name() {
     );
     // Industrial devices are scanned by address only.
     assert_eq!(
-        get(addr(), DOMAINS, &[("expression", "protocol=modbus")]).status,
+        get(app(), DOMAINS, &[("expression", "protocol=modbus")]).status,
         204
     );
     assert_eq!(
-        get(addr(), PROTOCOLS, &[("expression", "protocol=modbus")]).status,
+        get(app(), PROTOCOLS, &[("expression", "protocol=modbus")]).status,
         200
     );
 }
@@ -981,7 +1001,7 @@ fn a_token_is_required_when_set() {
         vec![("Authorization", "Basic s3cret")],
         vec![("Authorization", "s3cret")],
     ] {
-        let a = get_with(srv.addr(), target, &headers);
+        let a = get_with(&srv, target, &headers);
         assert_eq!(a.status, 401, "{headers:?}");
         assert_eq!(a.json()["code"], "unauthorized");
         assert_eq!(a.header("www-authenticate"), Some("Bearer"));
@@ -992,7 +1012,7 @@ fn a_token_is_required_when_set() {
     }
     for auth in ["Bearer s3cret", "bearer s3cret"] {
         assert_eq!(
-            get_with(srv.addr(), target, &[("Authorization", auth)]).status,
+            get_with(&srv, target, &[("Authorization", auth)]).status,
             200
         );
     }
@@ -1001,21 +1021,21 @@ fn a_token_is_required_when_set() {
         "/v1/scan/protocols/prioritize?ip=1.2.3.4&port=22",
         "/v1/scan/domains?expression=port-tcp%3A443",
     ] {
-        assert_eq!(get_with(srv.addr(), path, &[]).status, 401, "{path}");
+        assert_eq!(get_with(&srv, path, &[]).status, 401, "{path}");
         assert_eq!(
-            get_with(srv.addr(), path, &[("Authorization", "Bearer s3cret")]).status,
+            get_with(&srv, path, &[("Authorization", "Bearer s3cret")]).status,
             200,
             "{path}"
         );
     }
     // Authentication comes before parameter checks.
     assert_eq!(
-        get_with(srv.addr(), "/v1/scan/protocols?page=-1", &[]).status,
+        get_with(&srv, "/v1/scan/protocols?page=-1", &[]).status,
         401
     );
     // Without a token set, any or no authorization passes.
     assert_eq!(
-        get_with(addr(), target, &[("Authorization", "Bearer anything")]).status,
+        get_with(app(), target, &[("Authorization", "Bearer anything")]).status,
         200
     );
 }
@@ -1028,7 +1048,7 @@ fn prioritize_is_recorded_and_searches_are_counted() {
             .with_priority_limit(2)
             .with_api_limit(3),
     );
-    let user = || get_with(srv.addr(), "/v1/admin/user", &[]).json()["quota"].clone();
+    let user = || get_with(&srv, "/v1/admin/user", &[]).json()["quota"].clone();
     let u = user();
     for field in [
         "api_limit",
@@ -1047,7 +1067,7 @@ fn prioritize_is_recorded_and_searches_are_counted() {
     );
 
     let p = get(
-        srv.addr(),
+        &srv,
         "/v1/scan/protocols/prioritize",
         &[("ip", "1.2.3.4"), ("port", "443")],
     );
@@ -1070,7 +1090,7 @@ fn prioritize_is_recorded_and_searches_are_counted() {
         ),
         (vec![("ip", "1.2.3.4")], "missing-parameter"),
     ] {
-        let a = get(srv.addr(), "/v1/scan/protocols/prioritize", &params);
+        let a = get(&srv, "/v1/scan/protocols/prioritize", &params);
         assert_eq!(
             (a.status, a.json()["code"].as_str()),
             (400, Some(code)),
@@ -1080,7 +1100,7 @@ fn prioritize_is_recorded_and_searches_are_counted() {
     assert_eq!(user()["priority_usage"], 1, "refused requests do not count");
     assert_eq!(
         get(
-            srv.addr(),
+            &srv,
             "/v1/scan/protocols/prioritize",
             &[("ip", "2001:db8::1"), ("port", "22")]
         )
@@ -1088,7 +1108,7 @@ fn prioritize_is_recorded_and_searches_are_counted() {
         200
     );
     let a = get(
-        srv.addr(),
+        &srv,
         "/v1/scan/protocols/prioritize",
         &[("ip", "1.2.3.5"), ("port", "22")],
     );
@@ -1100,26 +1120,21 @@ fn prioritize_is_recorded_and_searches_are_counted() {
 
     // A page costs 1, even when empty; a refused request nothing.
     assert_eq!(
-        get(srv.addr(), PROTOCOLS, &[("expression", "port-tcp:22")]).status,
+        get(&srv, PROTOCOLS, &[("expression", "port-tcp:22")]).status,
         200
     );
     assert_eq!(
-        get(
-            srv.addr(),
-            PROTOCOLS,
-            &[("expression", "title:zzzz-nothing")]
-        )
-        .status,
+        get(&srv, PROTOCOLS, &[("expression", "title:zzzz-nothing")]).status,
         204
     );
     assert_eq!(
-        get(srv.addr(), PROTOCOLS, &[("expression", "geo-country:x")]).status,
+        get(&srv, PROTOCOLS, &[("expression", "geo-country:x")]).status,
         400
     );
     assert_eq!(user()["api_usage"], 2);
     assert_eq!(
         get(
-            srv.addr(),
+            &srv,
             DOMAINS,
             &[("expression", "port-tcp:443"), ("summarize", "host")]
         )
@@ -1131,7 +1146,7 @@ fn prioritize_is_recorded_and_searches_are_counted() {
         (u["api_usage"].as_u64(), u["lifetime_usage"].as_u64()),
         (Some(3), Some(3))
     );
-    let a = get(srv.addr(), PROTOCOLS, &[("expression", "port-tcp:22")]);
+    let a = get(&srv, PROTOCOLS, &[("expression", "port-tcp:22")]);
     assert_eq!(
         (a.status, a.json()["code"].as_str()),
         (403, Some("quota-exceeded"))
@@ -1144,7 +1159,7 @@ fn searches_beyond_the_concurrency_cap_get_429() {
         Arc::clone(&DATA),
         ServerOptions::default().with_max_concurrent(Some(0)),
     );
-    let a = get(srv.addr(), PROTOCOLS, &[("expression", "port-tcp:22")]);
+    let a = get(&srv, PROTOCOLS, &[("expression", "port-tcp:22")]);
     assert_eq!(a.status, 429);
     assert_eq!(a.header("retry-after"), Some("1"));
     assert_eq!(a.json()["code"], "too-many-requests");
@@ -1172,7 +1187,7 @@ fn eight_concurrent_clients_get_the_answers_one_gets() {
         vec![("expression", "geo-country:x")],
     ];
     let answer = |r: &[(&str, &str)]| {
-        let a = get(addr(), PROTOCOLS, r);
+        let a = get(socket(), PROTOCOLS, r);
         (a.status, a.body)
     };
     let one: Vec<_> = requests.iter().map(|r| answer(r)).collect();
@@ -1221,7 +1236,7 @@ fn no_input_makes_the_server_fail() {
         "/v1/admin/user?x=%FF",
     ];
     for t in targets {
-        let a = get_with(addr(), t, &[]);
+        let a = get_with(socket(), t, &[]);
         assert!(
             [200, 204, 400, 404].contains(&a.status),
             "{t}: {}",
@@ -1235,26 +1250,26 @@ fn no_input_makes_the_server_fail() {
         "/v1/scan/protocols?expression={}title:x",
         "not%20".repeat(5_000)
     );
-    assert_eq!(get_with(addr(), &deep, &[]).status, 400);
+    assert_eq!(get_with(socket(), &deep, &[]).status, 400);
     // Bytes that are not even a valid request.
     for junk in [&b"GET /v1/scan/protocols?expression=\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"[..], b"\x00\x01\x02\r\n\r\n"] {
-        let mut s = std::net::TcpStream::connect(addr()).unwrap();
+        let mut s = std::net::TcpStream::connect(socket()).unwrap();
         use std::io::{Read, Write};
         s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         let _ = s.write_all(junk);
         let mut buf = Vec::new();
         let _ = s.read_to_end(&mut buf);
     }
-    let a = get_with(addr(), "/nope", &[]);
+    let a = get_with(socket(), "/nope", &[]);
     assert_eq!(
         (a.status, a.json()["code"].as_str()),
         (404, Some("not-found"))
     );
-    let a = raw(addr(), b"POST /v1/scan/protocols HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let a = raw(socket(), b"POST /v1/scan/protocols HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     assert_eq!(a.status, 405);
     // Still serving.
     assert_eq!(
-        get(addr(), PROTOCOLS, &[("expression", "port-tcp:22")]).status,
+        get(socket(), PROTOCOLS, &[("expression", "port-tcp:22")]).status,
         200
     );
 }

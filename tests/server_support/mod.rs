@@ -1,13 +1,87 @@
-//! A minimal HTTP/1.1 client over a real socket, for the server's tests: one request per
-//! connection (`Connection: close`), the whole answer read back.
+//! Sending requests to the server in its tests: in process, through the router itself
+//! ([`InProcess`], tower's `oneshot`), or over a real socket with a minimal HTTP/1.1 client (a
+//! [`SocketAddr`]; one request per connection, `Connection: close`, the whole answer read back)
+//! for what needs one: raw bytes, concurrent connections.
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
+use driftql::server::{Dataset, ServerOptions};
 use serde_json::Value;
+use tower::ServiceExt;
+
+/// Where a request goes: a server on a socket, or a router in process.
+pub trait Target {
+    /// `GET target` with extra headers.
+    fn get(&self, target: &str, headers: &[(&str, &str)]) -> Answer;
+}
+
+impl Target for SocketAddr {
+    fn get(&self, target: &str, headers: &[(&str, &str)]) -> Answer {
+        let addr = *self;
+        let mut req = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (n, v) in headers {
+            req.push_str(&format!("{n}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        raw(addr, req.as_bytes())
+    }
+}
+
+/// The server's router, called in process: no socket, no thread of its own.
+#[derive(Clone)]
+pub struct InProcess(Router);
+
+impl InProcess {
+    /// The API over `data` with `options`.
+    pub fn new(data: Arc<Dataset>, options: ServerOptions) -> Self {
+        InProcess(driftql::server::router(data, options))
+    }
+}
+
+impl Target for &InProcess {
+    fn get(&self, target: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = axum::http::Request::get(target);
+        for (n, v) in headers {
+            request = request.header(*n, *v);
+        }
+        let request = request
+            .body(axum::body::Body::empty())
+            .expect("a well-formed request");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let response = self.0.clone().oneshot(request).await.expect("an answer");
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        v.to_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .expect("a body")
+                .to_vec();
+            Answer {
+                status,
+                headers,
+                body,
+            }
+        })
+    }
+}
 
 /// An answer.
 #[derive(Debug, Clone)]
@@ -71,18 +145,13 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 }
 
 /// `GET path?pairs`.
-pub fn get(addr: SocketAddr, path: &str, pairs: &[(&str, &str)]) -> Answer {
-    get_with(addr, &format!("{path}?{}", query(pairs)), &[])
+pub fn get(to: impl Target, path: &str, pairs: &[(&str, &str)]) -> Answer {
+    to.get(&format!("{path}?{}", query(pairs)), &[])
 }
 
 /// `GET target` with extra header lines.
-pub fn get_with(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut req = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    raw(addr, req.as_bytes())
+pub fn get_with(to: impl Target, target: &str, headers: &[(&str, &str)]) -> Answer {
+    to.get(target, headers)
 }
 
 /// Sends raw bytes and reads the answer.
