@@ -90,6 +90,8 @@ pub mod ast;
 pub mod client;
 pub mod diagnostic;
 pub mod eval;
+#[cfg(feature = "export")]
+pub mod export;
 mod lint;
 pub mod models;
 mod parse;
@@ -98,6 +100,7 @@ mod query;
 pub mod report;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod text;
 pub mod types;
 mod validate;
 

@@ -3,30 +3,35 @@
 //! [`Report`] and [`Item`] own their text; [`ReportRef`] and [`ItemRef`] borrow it from the JSON
 //! input where they can, so reading many reports from a buffer does no per-item allocation.
 //!
-//! # Tolerance
+//! # What a report is
 //!
-//! Both shapes read what a server or another tool may write, not only what this crate writes:
+//! One definition serves every reader — the client's answers, `driftql filter`, the server's
+//! `--data`, and programs: a report is a JSON object with
 //!
-//! - unknown fields are ignored;
-//! - missing fields default (`""`, `false`, no items), and so does `null`;
-//! - a number or boolean where text is expected is kept as its text: integers exactly as
-//!   written in decimal (`443` is `"443"`), booleans as `true`/`false`, other numbers as Rust
-//!   prints the `f64` they parse to (`1.5` is `"1.5"`, `1.0` and `1e0` are `"1"`);
-//! - an object or array where text is expected is an error that names the field;
-//! - a report or an item must be a JSON object (an array is not read positionally);
-//! - when a key appears twice in one object, the last one counts (as in `jq`).
+//! - an `id` that is a non-empty string,
+//! - a `date` that is a real calendar date written `YYYY-MM-DD`,
+//! - an `items` array (it may be empty) whose items are objects with a string `type`, a string
+//!   `value`, a `context` that is a string, or `null` or absent for the empty context, and an
+//!   `is_metadata` that is a boolean, or `null` or absent for `false`.
+//!
+//! Other fields are ignored, in reports and items alike. A key given twice in one object is an
+//! error (readers disagree on which one counts). Anything else — a summary, an account answer,
+//! an error body, `{}`, a number where text is due — is not a report, and the error says what is
+//! wrong with it, naming the field.
 //!
 //! ```
 //! use driftql::report::{Item, ReportRef};
 //!
-//! let json = r#"{"id": "r1", "items": [{"type": "port-tcp", "value": 443, "extra": [1]}]}"#;
+//! let json = r#"{"id": "r1", "date": "2024-02-29", "items": [{"type": "port-tcp", "value": "443", "extra": [1]}]}"#;
 //! let report: ReportRef = serde_json::from_str(json).unwrap();
 //! assert_eq!(report.items[0].value, "443");
 //! assert_eq!(report.items[0].context, "");
 //! assert_eq!(report.into_owned().items, [Item::new("port-tcp", "", "443")]);
 //!
-//! let err = serde_json::from_str::<Item>(r#"{"type": "title", "value": {"a": 1}}"#).unwrap_err();
-//! assert!(err.to_string().starts_with("an item's `value` must be a string, number, boolean or null, not an object"));
+//! let err = serde_json::from_str::<ReportRef>(r#"{"summary": {"other": 0, "values": {}}}"#).unwrap_err();
+//! assert!(err.to_string().starts_with("not a report: it has no `date`, `id` or `items`"), "{err}");
+//! let err = serde_json::from_str::<ReportRef>(r#"{"id": "r", "date": "2023-02-29", "items": []}"#).unwrap_err();
+//! assert!(err.to_string().starts_with("a report's `date` must be a calendar date written YYYY-MM-DD"), "{err}");
 //! ```
 
 use std::borrow::Cow;
@@ -37,8 +42,8 @@ use serde::{Deserialize, Serialize};
 
 /// One scan report: `{date, id, items: [{type, context, value, is_metadata}]}`.
 ///
-/// Unknown fields are ignored, missing optional ones default, so reports from newer servers or
-/// saved by other tools still load (see the [module docs](self) for the details).
+/// Read as the [module docs](self) define a report: unknown fields are ignored, the documented
+/// ones must be there and well-formed.
 ///
 /// `Report` and [`Item`] hold exactly the fields the API documents, and stay open to struct
 /// literals (they are not `#[non_exhaustive]`) so that programs and tests can build reports
@@ -207,48 +212,26 @@ impl ScanItem for ItemRef<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Field readers
+// Reading
 
-/// Reads a string, a number, a boolean or null as text, borrowing a string from the input when
-/// the deserializer allows it. `what` names the field in errors.
-#[derive(Clone, Copy)]
-struct Scalar {
-    what: &'static str,
-}
+/// A JSON object's key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
 
-impl Scalar {
-    const DATE: Scalar = Scalar {
-        what: "a report's `date`",
-    };
-    const ID: Scalar = Scalar {
-        what: "a report's `id`",
-    };
-    const TYPE: Scalar = Scalar {
-        what: "an item's `type`",
-    };
-    const CONTEXT: Scalar = Scalar {
-        what: "an item's `context`",
-    };
-    const VALUE: Scalar = Scalar {
-        what: "an item's `value`",
-    };
-}
-
-impl<'de> DeserializeSeed<'de> for Scalar {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(TextVisitor("a key")).map(Key)
     }
 }
 
-impl<'de> Visitor<'de> for Scalar {
+/// A string, borrowed from the input when it has no escapes; `what` names it in errors.
+struct TextVisitor(&'static str);
+
+impl<'de> Visitor<'de> for TextVisitor {
     type Value = Cow<'de, str>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{} as a string, number, boolean or null", self.what)
+        write!(f, "{} as a string", self.0)
     }
-
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(Cow::Borrowed(v))
     }
@@ -258,37 +241,68 @@ impl<'de> Visitor<'de> for Scalar {
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         Ok(Cow::Owned(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
+}
+
+/// A text field: a string; `null` too when `nullable` (it reads as `""`). Anything else is an
+/// error that names the field and what was found.
+#[derive(Clone, Copy)]
+struct Text {
+    what: &'static str,
+    nullable: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Text {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
+}
+
+impl<'de> Visitor<'de> for Text {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} as a string", self.what)
     }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
     }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(if v { "true" } else { "false" }))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(""))
+        if self.nullable {
+            Ok(Cow::Borrowed(""))
+        } else {
+            Err(self.refuse("null"))
+        }
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(""))
+        self.visit_unit()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(self.refuse("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(self.refuse("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(self.refuse("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(self.refuse("a number"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
         Err(self.refuse("an object"))
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
         Err(self.refuse("an array"))
     }
     fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
@@ -296,41 +310,85 @@ impl<'de> Visitor<'de> for Scalar {
     }
 }
 
-impl Scalar {
+impl Text {
+    const DATE: Text = Text {
+        what: "a report's `date`",
+        nullable: false,
+    };
+    const ID: Text = Text {
+        what: "a report's `id`",
+        nullable: false,
+    };
+    const TYPE: Text = Text {
+        what: "an item's `type`",
+        nullable: false,
+    };
+    const CONTEXT: Text = Text {
+        what: "an item's `context`",
+        nullable: true,
+    };
+    const VALUE: Text = Text {
+        what: "an item's `value`",
+        nullable: false,
+    };
+
     fn refuse<E: de::Error>(&self, found: &str) -> E {
+        let or_null = if self.nullable { " or null" } else { "" };
         E::custom(format_args!(
-            "{} must be a string, number, boolean or null, not {found}",
+            "{} must be a string{or_null}, not {found}",
             self.what
         ))
     }
 }
 
-// Reports and items are read by hand rather than derived: the derived form also accepts a JSON
-// array as a struct (`["title", "", "x"]` would be an item), stops at duplicate keys, and reads
-// text fields through an untagged enum that buffers each value.
-
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "snake_case")]
-enum ReportField {
-    Date,
-    Id,
-    Items,
-    #[serde(other)]
-    Other,
+/// The keys of one object seen so far, to refuse a key given twice. The known keys are bits;
+/// other keys are kept only when there are any.
+struct Seen<'de> {
+    known: u8,
+    others: Vec<Cow<'de, str>>,
 }
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "snake_case")]
-enum ItemField {
-    Type,
-    Context,
-    Value,
-    IsMetadata,
-    #[serde(other)]
-    Other,
+impl<'de> Seen<'de> {
+    fn new() -> Self {
+        Seen {
+            known: 0,
+            others: Vec::new(),
+        }
+    }
+
+    /// Records known key number `bit`; an error when it was seen already.
+    fn known<E: de::Error>(&mut self, bit: u8, key: &str, of: &str) -> Result<(), E> {
+        if self.known & (1 << bit) != 0 {
+            return Err(twice(key, of));
+        }
+        self.known |= 1 << bit;
+        Ok(())
+    }
+
+    /// Records an unknown key; an error when it was seen already.
+    fn other<E: de::Error>(&mut self, key: Cow<'de, str>, of: &str) -> Result<(), E> {
+        if self.others.contains(&key) {
+            return Err(twice(&key, of));
+        }
+        self.others.push(key);
+        Ok(())
+    }
+
+    fn has(&self, bit: u8) -> bool {
+        self.known & (1 << bit) != 0
+    }
+}
+
+fn twice<E: de::Error>(key: &str, of: &str) -> E {
+    let shown = crate::text::excerpt(key, 40);
+    E::custom(format_args!("the key `{shown}` appears twice in {of}"))
 }
 
 struct ReportVisitor;
+
+const DATE: u8 = 0;
+const ID: u8 = 1;
+const ITEMS: u8 = 2;
 
 impl<'de> Visitor<'de> for ReportVisitor {
     type Value = ReportRef<'de>;
@@ -340,29 +398,115 @@ impl<'de> Visitor<'de> for ReportVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut report = ReportRef::default();
-        while let Some(field) = map.next_key()? {
-            match field {
-                ReportField::Date => report.date = map.next_value_seed(Scalar::DATE)?,
-                ReportField::Id => report.id = map.next_value_seed(Scalar::ID)?,
-                ReportField::Items => report.items = map.next_value_seed(Items)?,
-                ReportField::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+        let mut fields = ReportFields::new();
+        while let Some(Key(key)) = map.next_key()? {
+            fields.read(key, &mut map)?;
         }
-        Ok(report)
+        fields.finish()
     }
 }
 
-/// A report's items: an array of item objects, or null for none.
+/// A report being read key by key: for readers that look at other keys of the same object
+/// first (a line of an export may be a results page).
+pub(crate) struct ReportFields<'de> {
+    report: ReportRef<'de>,
+    seen: Seen<'de>,
+}
+
+impl<'de> ReportFields<'de> {
+    pub(crate) fn new() -> Self {
+        ReportFields {
+            report: ReportRef::default(),
+            seen: Seen::new(),
+        }
+    }
+
+    /// Reads the value of `key`: a report's field, or anything else (skipped).
+    pub(crate) fn read<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        const OF: &str = "a report";
+        let (seen, report) = (&mut self.seen, &mut self.report);
+        match &*key {
+            "date" => {
+                seen.known(DATE, "date", OF)?;
+                report.date = map.next_value_seed(Text::DATE)?;
+            }
+            "id" => {
+                seen.known(ID, "id", OF)?;
+                report.id = map.next_value_seed(Text::ID)?;
+            }
+            "items" => {
+                seen.known(ITEMS, "items", OF)?;
+                report.items = map.next_value_seed(Items)?;
+            }
+            _ => {
+                seen.other(key, OF)?;
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a key the caller read itself, so a second one is still refused.
+    pub(crate) fn saw<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
+        self.seen.other(key, "a report")
+    }
+
+    /// The report, once every key is read.
+    pub(crate) fn finish<E: de::Error>(self) -> Result<ReportRef<'de>, E> {
+        check_report(&self.report, &self.seen)?;
+        Ok(self.report)
+    }
+}
+
+/// A key of a JSON object, borrowed where it can be; for readers of objects that hold reports.
+pub(crate) fn read_key<'de, A: MapAccess<'de>>(
+    map: &mut A,
+) -> Result<Option<Cow<'de, str>>, A::Error> {
+    Ok(map.next_key::<Key<'de>>()?.map(|k| k.0))
+}
+
+/// What a report must hold once its keys are read.
+fn check_report<E: de::Error>(report: &ReportRef<'_>, seen: &Seen<'_>) -> Result<(), E> {
+    let missing: Vec<&str> = [(DATE, "`date`"), (ID, "`id`"), (ITEMS, "`items`")]
+        .into_iter()
+        .filter(|&(bit, _)| !seen.has(bit))
+        .map(|(_, name)| name)
+        .collect();
+    match missing.as_slice() {
+        [] => {}
+        [_, _, _] => {
+            return Err(E::custom(
+                "not a report: it has no `date`, `id` or `items` (a report is {date, id, items})",
+            ));
+        }
+        [one] => return Err(E::custom(format_args!("a report needs {one}"))),
+        [a, b] => return Err(E::custom(format_args!("a report needs {a} and {b}"))),
+        _ => unreachable!("three keys at most"),
+    }
+    if report.id.is_empty() {
+        return Err(E::custom("a report's `id` must not be empty"));
+    }
+    if crate::models::Date::parse_param("date", &report.date).is_err() {
+        return Err(E::custom(format_args!(
+            "a report's `date` must be a calendar date written YYYY-MM-DD, not \"{}\"",
+            crate::text::excerpt(&report.date, 40)
+        )));
+    }
+    Ok(())
+}
+
+/// A report's items: an array of item objects.
 struct Items;
 
 impl<'de> DeserializeSeed<'de> for Items {
     type Value = Vec<ItemRef<'de>>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
+        d.deserialize_seq(self)
     }
 }
 
@@ -380,20 +524,12 @@ impl<'de> Visitor<'de> for Items {
         }
         Ok(items)
     }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
 }
 
-/// Reads a report's `items` as [`ItemRef`]s; see the [module docs](self) for what is accepted.
+/// Reads a report's `items` as [`ItemRef`]s; see the [module docs](self) for what an item is.
 ///
 /// For other shapes that hold a report's items, such as a line of a scan export read with only
-/// the fields a filter needs.
+/// the fields a reader needs.
 pub fn deserialize_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ItemRef<'de>>, D::Error> {
     Items.deserialize(d)
 }
@@ -408,21 +544,43 @@ impl<'de> Visitor<'de> for ItemVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        const TYPE: u8 = 0;
+        const CONTEXT: u8 = 1;
+        const VALUE: u8 = 2;
+        const METADATA: u8 = 3;
+        const OF: &str = "an item";
         let mut item = ItemRef::default();
-        while let Some(field) = map.next_key()? {
-            match field {
-                ItemField::Type => item.ty = map.next_value_seed(Scalar::TYPE)?,
-                ItemField::Context => item.context = map.next_value_seed(Scalar::CONTEXT)?,
-                ItemField::Value => item.value = map.next_value_seed(Scalar::VALUE)?,
-                ItemField::IsMetadata => {
+        let mut seen = Seen::new();
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "type" => {
+                    seen.known(TYPE, "type", OF)?;
+                    item.ty = map.next_value_seed(Text::TYPE)?;
+                }
+                "context" => {
+                    seen.known(CONTEXT, "context", OF)?;
+                    item.context = map.next_value_seed(Text::CONTEXT)?;
+                }
+                "value" => {
+                    seen.known(VALUE, "value", OF)?;
+                    item.value = map.next_value_seed(Text::VALUE)?;
+                }
+                "is_metadata" => {
+                    seen.known(METADATA, "is_metadata", OF)?;
                     item.is_metadata = map.next_value::<Option<bool>>()?.unwrap_or_default();
                 }
-                ItemField::Other => {
+                _ => {
+                    seen.other(key, OF)?;
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(item)
+        match (seen.has(TYPE), seen.has(VALUE)) {
+            (true, true) => Ok(item),
+            (false, true) => Err(de::Error::custom("an item needs a `type`")),
+            (true, false) => Err(de::Error::custom("an item needs a `value`")),
+            (false, false) => Err(de::Error::custom("an item needs a `type` and a `value`")),
+        }
     }
 }
 
@@ -458,101 +616,120 @@ mod tests {
         serde_json::from_str(json).map_err(|e| e.to_string())
     }
 
-    fn item_ref(json: &str) -> Result<ItemRef<'_>, String> {
+    fn report(json: &str) -> Result<Report, String> {
         serde_json::from_str(json).map_err(|e| e.to_string())
     }
 
-    #[test]
-    fn missing_fields_default() {
-        assert_eq!(item("{}").unwrap(), Item::default());
-        assert_eq!(item(r#"{"value": "x"}"#).unwrap(), Item::new("", "", "x"));
-        assert_eq!(
-            item(r#"{"type": "title"}"#).unwrap(),
-            Item::new("title", "", "")
-        );
-        let r: Report = serde_json::from_str("{}").unwrap();
-        assert_eq!(r, Report::default());
-        let r: ReportRef = serde_json::from_str("{}").unwrap();
-        assert_eq!(r, ReportRef::default());
+    /// The error reading `json` as a report, both ways.
+    fn refusal(json: &str) -> String {
+        let owned = report(json).unwrap_err();
+        let borrowed = serde_json::from_str::<ReportRef>(json)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(owned, borrowed);
+        owned
     }
 
     #[test]
-    fn null_is_the_default() {
-        let json = r#"{"type": null, "context": null, "value": null, "is_metadata": null}"#;
-        assert_eq!(item(json).unwrap(), Item::default());
-        assert_eq!(item_ref(json).unwrap(), ItemRef::default());
-        let r: Report =
-            serde_json::from_str(r#"{"date": null, "id": null, "items": null}"#).unwrap();
-        assert_eq!(r, Report::default());
-    }
-
-    #[test]
-    fn scalars_are_kept_as_text() {
-        let cases = [
-            ("443", "443"),
-            ("-1", "-1"),
-            ("18446744073709551615", "18446744073709551615"),
-            ("1.5", "1.5"),
-            ("1.0", "1"),
-            ("1e3", "1000"),
-            ("true", "true"),
-            ("false", "false"),
-            (r#""text""#, "text"),
-        ];
-        for (json, text) in cases {
-            let doc = format!(r#"{{"type": "t", "context": {json}, "value": {json}}}"#);
-            let i = item(&doc).unwrap();
-            assert_eq!(
-                (i.context.as_str(), i.value.as_str()),
-                (text, text),
-                "{json}"
-            );
-            let r = item_ref(&doc).unwrap();
-            assert_eq!((&*r.context, &*r.value), (text, text), "{json}");
-        }
-        let r: Report = serde_json::from_str(r#"{"id": 7, "date": 2020}"#).unwrap();
-        assert_eq!((r.id.as_str(), r.date.as_str()), ("7", "2020"));
-    }
-
-    #[test]
-    fn objects_and_arrays_are_refused_with_the_field_name() {
+    fn a_report_needs_its_three_fields() {
+        assert!(report(r#"{"date": "2024-01-01", "id": "x", "items": []}"#).is_ok());
+        assert!(refusal("{}").starts_with("not a report: it has no `date`, `id` or `items`"));
         for (json, message) in [
             (
-                r#"{"value": {"a": 1}}"#,
-                "an item's `value` must be a string, number, boolean or null, not an object",
+                r#"{"date": "2024-01-01", "id": "x"}"#,
+                "a report needs `items`",
+            ),
+            (r#"{"items": [], "id": "x"}"#, "a report needs `date`"),
+            (r#"{"items": []}"#, "a report needs `date` and `id`"),
+            (
+                r#"{"date": "2024-01-01", "id": "", "items": []}"#,
+                "a report's `id` must not be empty",
             ),
             (
-                r#"{"context": [1]}"#,
-                "an item's `context` must be a string, number, boolean or null, not an array",
+                r#"{"date": "2024-1-01", "id": "x", "items": []}"#,
+                "a report's `date` must be a calendar date written YYYY-MM-DD, not \"2024-1-01\"",
             ),
             (
-                r#"{"type": {}}"#,
-                "an item's `type` must be a string, number, boolean or null, not an object",
+                r#"{"date": "2024-01-01", "id": 7, "items": []}"#,
+                "a report's `id` must be a string, not a number",
+            ),
+            (
+                r#"{"date": null, "id": "x", "items": []}"#,
+                "a report's `date` must be a string, not null",
+            ),
+            (
+                r#"{"date": "2024-01-01", "id": "x", "items": null}"#,
+                "invalid type: null, expected a report's `items` as an array",
+            ),
+        ] {
+            let e = refusal(json);
+            assert!(e.starts_with(message), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_api_answers_that_are_not_reports_are_refused() {
+        for json in [
+            r#"{"summary": {"other": 0, "values": {"443": 64}}}"#,
+            r#"{"name": "John Doe", "quota": {"api_limit": 500}, "token": "SECRET123"}"#,
+            r#"{"error": "bad expression", "code": "syntax"}"#,
+        ] {
+            let e = refusal(json);
+            assert!(e.starts_with("not a report"), "{json}: {e}");
+            assert!(!e.contains("SECRET123"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_item_needs_a_string_type_and_value() {
+        assert_eq!(
+            item(r#"{"type": "title", "value": "x"}"#).unwrap(),
+            Item::new("title", "", "x")
+        );
+        for (json, message) in [
+            (r#"{"value": "x"}"#, "an item needs a `type`"),
+            (r#"{"type": "title"}"#, "an item needs a `value`"),
+            ("{}", "an item needs a `type` and a `value`"),
+            (
+                r#"{"type": "port-tcp", "value": 443}"#,
+                "an item's `value` must be a string, not a number",
+            ),
+            (
+                r#"{"type": "t", "value": {"a": 1}}"#,
+                "an item's `value` must be a string, not an object",
+            ),
+            (
+                r#"{"type": "t", "value": "v", "context": [1]}"#,
+                "an item's `context` must be a string or null, not an array",
+            ),
+            (
+                r#"{"type": null, "value": "v"}"#,
+                "an item's `type` must be a string, not null",
+            ),
+            (
+                r#"{"type": "t", "value": "v", "is_metadata": "yes"}"#,
+                "invalid type: string",
             ),
         ] {
             let e = item(json).unwrap_err();
-            assert!(e.starts_with(message), "{e}");
-            let e = item_ref(json).unwrap_err();
-            assert!(e.starts_with(message), "{e}");
+            assert!(e.starts_with(message), "{json}: {e}");
         }
-        let e = serde_json::from_str::<Report>(r#"{"id": ["x"]}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("a report's `id` must be"), "{e}");
+    }
+
+    #[test]
+    fn an_absent_or_null_context_or_metadata_is_the_default() {
+        let json = r#"{"type": "t", "value": "v", "context": null, "is_metadata": null}"#;
+        assert_eq!(item(json).unwrap(), Item::new("t", "", "v"));
     }
 
     #[test]
     fn wrong_shapes_say_what_was_expected() {
-        let e = serde_json::from_str::<Report>("[1]")
-            .unwrap_err()
-            .to_string();
+        let e = refusal("[1]");
         assert!(
             e.contains("expected a report object {date, id, items}"),
             "{e}"
         );
-        let e = serde_json::from_str::<ReportRef>(r#"["2020-01-01", "id", []]"#)
-            .unwrap_err()
-            .to_string();
+        let e = refusal(r#"["2020-01-01", "id", []]"#);
         assert!(
             e.contains("invalid type: sequence, expected a report object"),
             "{e}"
@@ -562,33 +739,20 @@ mod tests {
             e.contains("invalid type: sequence, expected an item object"),
             "{e}"
         );
-        let e = item(r#""title""#).unwrap_err();
-        assert!(
-            e.contains("invalid type: string \"title\", expected an item object"),
-            "{e}"
-        );
-        let e = serde_json::from_str::<Report>(r#"{"items": ["x"]}"#)
-            .unwrap_err()
-            .to_string();
+        let e = refusal(r#"{"date": "2024-01-01", "id": "x", "items": ["x"]}"#);
         assert!(e.contains("expected an item object"), "{e}");
-        let e = serde_json::from_str::<Report>(r#"{"items": {}}"#)
-            .unwrap_err()
-            .to_string();
+        let e = refusal(r#"{"date": "2024-01-01", "id": "x", "items": {}}"#);
         assert!(
-            e.contains(
-                "invalid type: map, expected a report's `items` as an array of item objects"
-            ),
+            e.contains("invalid type: map, expected a report's `items` as an array"),
             "{e}"
         );
-        let e = item(r#"{"is_metadata": "yes"}"#).unwrap_err();
-        assert!(e.contains("invalid type: string"), "{e}");
     }
 
     #[test]
     fn unknown_fields_are_ignored() {
-        let json = r#"{"x": {"deep": [1, {"y": null}]}, "items": [{"type": "ip", "value": "8.8.8.8",
+        let json = r#"{"x": {"deep": [1, {"y": null}]}, "id": "i", "items": [{"type": "ip", "value": "8.8.8.8",
             "is_metadata": true, "confidence": 0.5}], "date": "2019-05-13"}"#;
-        let r: Report = serde_json::from_str(json).unwrap();
+        let r = report(json).unwrap();
         let mut ip = Item::new("ip", "", "8.8.8.8");
         ip.is_metadata = true;
         assert_eq!(r.items, [ip]);
@@ -596,22 +760,35 @@ mod tests {
     }
 
     #[test]
-    fn the_last_of_duplicate_keys_counts() {
-        let i = item(r#"{"type": "a", "value": "1", "type": "b", "value": 2}"#).unwrap();
-        assert_eq!(i, Item::new("b", "", "2"));
-        let r: Report = serde_json::from_str(r#"{"items": [{}], "items": []}"#).unwrap();
-        assert!(r.items.is_empty());
+    fn a_key_given_twice_is_refused() {
+        let e = item(r#"{"type": "a", "value": "1", "type": "b"}"#).unwrap_err();
+        assert!(
+            e.starts_with("the key `type` appears twice in an item"),
+            "{e}"
+        );
+        let e = refusal(r#"{"date": "2024-01-01", "id": "x", "items": [], "items": []}"#);
+        assert!(
+            e.starts_with("the key `items` appears twice in a report"),
+            "{e}"
+        );
+        let e = refusal(r#"{"date": "2024-01-01", "id": "x", "items": [], "n": 1, "n": 2}"#);
+        assert!(
+            e.starts_with("the key `n` appears twice in a report"),
+            "{e}"
+        );
+        // The same key written with an escape is the same key.
+        let e = refusal(r#"{"date": "2024-01-01", "id": "x", "items": [], "\u0069d": "y"}"#);
+        assert!(e.starts_with("the key `id` appears twice"), "{e}");
     }
 
     #[test]
     fn borrowed_text_points_into_the_input() {
-        let json = r#"{"date": "2020-01-01", "items": [{"type": "title", "value": "a\"b", "context": 80}]}"#;
+        let json = r#"{"date": "2020-01-01", "id": "x", "items": [{"type": "title", "value": "a\"b", "context": "c"}]}"#;
         let r: ReportRef = serde_json::from_str(json).unwrap();
         assert!(matches!(r.date, Cow::Borrowed("2020-01-01")));
         assert!(matches!(r.items[0].ty, Cow::Borrowed("title")));
-        // Escapes and numbers need their own text.
+        // Escapes need their own text.
         assert!(matches!(&r.items[0].value, Cow::Owned(v) if v == "a\"b"));
-        assert!(matches!(&r.items[0].context, Cow::Owned(c) if c == "80"));
         let owned: Report = serde_json::from_str(json).unwrap();
         assert_eq!(r.clone().into_owned(), owned);
         assert_eq!(ReportRef::from(&owned), r);

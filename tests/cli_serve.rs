@@ -89,7 +89,7 @@ fn serve_an_ndjson_file_reporting_bad_lines() {
     let path = temp_file(
         "mixed.ndjson",
         concat!(
-            r#"{"date":"2024-05-01","id":"a","items":[{"type":"port-tcp","context":"","value":443}]}"#,
+            r#"{"date":"2024-05-01","id":"a","items":[{"type":"port-tcp","context":"","value":"443"}]}"#,
             "\n",
             "not json\n",
             "\n",
@@ -130,13 +130,13 @@ fn serve_an_ndjson_file_reporting_bad_lines() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    assert!(stderr.contains(":2: "), "{stderr}");
+    assert!(stderr.contains("mixed.ndjson:2:2: "), "{stderr}");
     assert!(
-        stderr.contains(":4: ") && stderr.contains("2024-02-30"),
+        stderr.contains("mixed.ndjson:4:") && stderr.contains("2024-02-30"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("skipped 2 bad line(s), loaded 2 report(s)"),
+        stderr.contains("skipped 2 bad line(s) or report(s), loaded 2 report(s)"),
         "{stderr}"
     );
     std::fs::remove_file(path).ok();
@@ -158,7 +158,9 @@ fn serve_refuses_a_file_without_a_valid_report() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(":1: ") && stderr.contains(":2: ") && stderr.contains("no valid report"),
+        stderr.contains("bad.ndjson:1:2: ")
+            && stderr.contains("bad.ndjson:2:")
+            && stderr.contains("no valid report"),
         "{stderr}"
     );
     assert!(out.stdout.is_empty());

@@ -1072,7 +1072,7 @@ async fn counting_server(
                     }
                 }
                 let body = json!({"page": page, "pages": 9, "result_count": 900,
-                                  "results": [{"id": format!("p{page}-0")}]})
+                                  "results": [{"id": format!("p{page}-0"), "date": "2024-01-01", "items": []}]})
                 .to_string();
                 in_flight.fetch_sub(1, Ordering::SeqCst);
                 let answer = format!(

@@ -1328,33 +1328,31 @@ fn the_sample_is_deterministic_and_realistic() {
 }
 
 #[test]
-fn ndjson_loading_reports_bad_lines_by_number() {
+fn loading_reports_bad_lines_by_number() {
     let data = concat!(
         "\u{feff}{\"date\":\"2024-01-01\",\"id\":\"a\",\"items\":[]}\n",
         "{\"date\":1}\n",
         "   \n",
         "{\"date\":\"2024-01-02\",\"id\":\"b\",\"items\":[]\n",
         "[1, 2]\n",
-        "{\"date\":\"2024-02-30\",\"id\":\"c\"}\n",
-        "{\"date\":\"2024-01-03\",\"id\":\"d\",\"unknown\":true}",
+        "{\"date\":\"2024-02-30\",\"id\":\"c\",\"items\":[]}\n",
+        "{\"date\":\"2024-01-03\",\"id\":\"d\",\"unknown\":true,\"items\":[]}",
     );
     let mut bytes = data.as_bytes().to_vec();
-    bytes.extend_from_slice(b"\n{\"date\":\"2024-01-04\",\"id\":\"\xff\"}\n");
-    let loaded = Dataset::from_ndjson(&bytes[..]).unwrap();
-    let lines: Vec<usize> = loaded.errors.iter().map(|e| e.line).collect();
-    assert_eq!(lines, [2, 4, 5, 6, 8]);
-    // A number where the date belongs is read as text, and is not a calendar date.
+    bytes.extend_from_slice(b"\n{\"date\":\"2024-01-04\",\"id\":\"\xff\",\"items\":[]}\n");
+    let loaded = Dataset::read(&bytes[..], &driftql::export::ReadOptions::default()).unwrap();
+    let lines: Vec<u64> = loaded.bad.iter().map(|e| e.at.line).collect();
+    // An array's elements are each told of: line 5 twice.
+    assert_eq!(lines, [2, 4, 5, 5, 6, 8]);
+    assert_eq!(loaded.bad_count, 6);
+    let message = |i: usize| loaded.bad[i].message.as_str();
     assert!(
-        loaded.errors[0].message.contains("YYYY-MM-DD"),
+        message(0).contains("a report's `date` must be a string, not a number"),
         "{}",
-        loaded.errors[0]
+        message(0)
     );
-    assert!(
-        loaded.errors[1].message.contains("ends before"),
-        "{}",
-        loaded.errors[1]
-    );
-    assert!(loaded.errors[3].message.contains("2024-02-30"));
+    assert!(message(1).contains("EOF"), "{}", message(1));
+    assert!(message(4).contains("2024-02-30"), "{}", message(4));
     assert_eq!(ids(loaded.dataset.reports()), ["d", "a"]);
     let bad = Dataset::new(vec![Report {
         date: "yesterday".into(),

@@ -539,7 +539,7 @@ mod tests {
     #[test]
     fn pages_tolerate_unknown_and_missing_counts_but_not_missing_results() {
         let p: ResultsPage = serde_json::from_str(
-            r#"{"page": 2, "results": [{"id": "x", "extra": [1]}], "more": {}}"#,
+            r#"{"page": 2, "results": [{"id": "x", "date": "2024-01-01", "items": [], "extra": [1]}], "more": {}}"#,
         )
         .unwrap();
         assert_eq!((p.page, p.pages, p.result_count), (2, 0, 0));

@@ -1,8 +1,9 @@
 //! The reports a server searches: loaded once, sorted newest first, shared read-only.
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 use std::net::IpAddr;
 
+use crate::export::{Bad, Found, ReadError, ReadOptions, Sink};
 use crate::models::Date;
 use crate::report::Report;
 
@@ -11,13 +12,14 @@ use crate::report::Report;
 /// domain-centred.
 ///
 /// ```
+/// use driftql::export::ReadOptions;
 /// use driftql::server::Dataset;
 /// let data = "{\"date\":\"2024-01-02\",\"id\":\"b\",\"items\":[]}\n\
 ///             not json\n\
 ///             {\"date\":\"2024-03-04\",\"id\":\"a\",\"items\":[]}\n";
-/// let loaded = Dataset::from_ndjson(data.as_bytes()).unwrap();
-/// assert_eq!(loaded.errors.len(), 1);
-/// assert_eq!(loaded.errors[0].line, 2);
+/// let loaded = Dataset::read(data.as_bytes(), &ReadOptions::default()).unwrap();
+/// assert_eq!(loaded.bad_count, 1);
+/// assert_eq!(loaded.bad[0].at.line, 2);
 /// let ids: Vec<_> = loaded.dataset.reports().map(|r| r.id.as_str()).collect();
 /// assert_eq!(ids, ["a", "b"]);
 /// ```
@@ -54,14 +56,21 @@ pub struct BadReport {
     pub message: String,
 }
 
-/// The outcome of [`Dataset::from_ndjson`]: the reports that loaded, and the lines that did not.
+/// The outcome of [`Dataset::read`]: the reports that loaded, and what did not.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Loaded {
     /// The valid reports.
     pub dataset: Dataset,
-    /// Every line that was not a valid report, in input order.
-    pub errors: Vec<BadReport>,
+    /// The first lines or reports that were not valid reports, in input order.
+    pub bad: Vec<Bad>,
+    /// How many lines or reports were not valid reports.
+    pub bad_count: u64,
+}
+
+impl Loaded {
+    /// How many bad lines or reports [`Loaded::bad`] keeps.
+    pub const MAX_KEPT: usize = 100;
 }
 
 /// Why a dataset could not be loaded at all.
@@ -96,40 +105,42 @@ impl Dataset {
         Ok(Dataset::from_entries(entries))
     }
 
-    /// Reads reports written one JSON object a line (NDJSON), with or without a UTF-8 byte order
-    /// mark at the start. Blank lines are skipped; a line
-    /// that is not valid UTF-8, not a report object, or whose `date` is not a `YYYY-MM-DD`
-    /// calendar date is left out and reported in [`Loaded::errors`] with its line number.
-    /// Only a failure to read is an error.
-    pub fn from_ndjson(mut reader: impl BufRead) -> Result<Loaded, LoadError> {
-        let mut entries = Vec::new();
-        let mut errors = Vec::new();
-        let mut buf = Vec::new();
-        let mut line = 0;
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf)? == 0 {
-                break;
+    /// Reads the reports of a scan export, in any layout [`crate::export`] reads (NDJSON,
+    /// results pages, arrays, pretty-printed documents), with its bound on a line's length.
+    /// Lines and reports that are not reports are left out and told of in [`Loaded::bad`]
+    /// (the first [`Loaded::MAX_KEPT`] of them) and counted in [`Loaded::bad_count`]. Only a
+    /// failure to read is an error.
+    pub fn read(reader: impl Read, options: &ReadOptions) -> Result<Loaded, LoadError> {
+        struct Collect {
+            entries: Vec<Entry>,
+            bad: Vec<Bad>,
+        }
+        impl Sink for Collect {
+            fn report(&mut self, found: Found<'_>) -> io::Result<()> {
+                // The reader has checked the report, its date included.
+                if let Ok(entry) = Entry::new(found.report.into_owned()) {
+                    self.entries.push(entry);
+                }
+                Ok(())
             }
-            line += 1;
-            if buf.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let text = match (line, buf.strip_prefix(b"\xEF\xBB\xBF")) {
-                (1, Some(rest)) => rest,
-                _ => &buf[..],
-            };
-            let parsed = serde_json::from_slice::<Report>(text)
-                .map_err(|e| json_error(&e))
-                .and_then(Entry::new);
-            match parsed {
-                Ok(entry) => entries.push(entry),
-                Err(message) => errors.push(BadReport { line, message }),
+            fn bad(&mut self, bad: Bad) -> io::Result<()> {
+                if self.bad.len() < Loaded::MAX_KEPT {
+                    self.bad.push(bad);
+                }
+                Ok(())
             }
         }
+        let mut sink = Collect {
+            entries: Vec::new(),
+            bad: Vec::new(),
+        };
+        let counts = crate::export::read(reader, options, &mut sink).map_err(|e| match e {
+            ReadError::Read(e) | ReadError::Stopped(e) => LoadError::Io(e),
+        })?;
         Ok(Loaded {
-            dataset: Dataset::from_entries(entries),
-            errors,
+            dataset: Dataset::from_entries(sink.entries),
+            bad: sink.bad,
+            bad_count: counts.bad,
         })
     }
 
@@ -184,19 +195,6 @@ impl Dataset {
             None => self.entries.len(),
         };
         self.entries.get(start..end.max(start)).unwrap_or_default()
-    }
-}
-
-/// serde_json's message, with the column but without its line (always 1 here).
-fn json_error(e: &serde_json::Error) -> String {
-    let message = e.to_string();
-    let bare = message
-        .rfind(" at line ")
-        .map_or(&message[..], |at| &message[..at]);
-    if e.is_eof() {
-        format!("{bare}: the line ends before the report does")
-    } else {
-        format!("{bare} (column {})", e.column())
     }
 }
 

@@ -35,6 +35,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::report::{Item, Report};
 
+/// The most reports `driftql serve --sample` serves: a million take about 2 GB of memory.
+pub const MAX_SAMPLE: usize = 1_000_000;
+
 /// `n` synthetic reports, the same on every call (see the [module docs](self)).
 ///
 /// ```

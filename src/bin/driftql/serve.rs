@@ -1,12 +1,14 @@
 //! `serve`: a local Driftnet-compatible API server over a dataset.
 
 use std::fs::File;
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use driftql::export::{DEFAULT_MAX_LINE, ReadOptions};
+use driftql::server::sample::MAX_SAMPLE;
 use driftql::server::{Dataset, Server, ServerOptions};
 
 use crate::Exit;
@@ -17,14 +19,19 @@ const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Serve the reports of this NDJSON file (one report object a line). Bad lines are reported
-    /// with their line number and skipped; a file with no valid report is refused.
+    /// Serve the reports of this scan export (NDJSON, results pages, arrays of reports, or
+    /// pretty-printed JSON, as `filter` reads them). Bad lines are reported with their position
+    /// and skipped; a file with no valid report is refused.
     #[arg(long, value_name = "FILE", conflicts_with = "sample")]
     data: Option<PathBuf>,
-    /// Serve N synthetic reports from the built-in generator (the same N reports on every run).
-    /// The default when `--data` is absent: 20000.
-    #[arg(long, value_name = "N")]
-    sample: Option<usize>,
+    /// With --data: the longest line read, in bytes; a longer one is reported and skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE, requires = "data")]
+    max_line: usize,
+    /// Serve N synthetic reports from the built-in generator (the same N reports on every run),
+    /// 1 to 1000000 (a million take about 2 GB of memory). The default when `--data` is absent:
+    /// 20000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLE as u64))]
+    sample: Option<u64>,
     /// The address to listen on; port 0 picks a free port (the address is printed).
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_ADDR)]
     addr: SocketAddr,
@@ -87,28 +94,34 @@ pub fn serve(args: ServeArgs) -> Status {
 /// Loads the dataset, reporting bad lines on standard error.
 fn load(args: &ServeArgs) -> Result<Dataset, Exit> {
     let Some(path) = &args.data else {
-        return Ok(Dataset::sample(args.sample.unwrap_or(20_000)));
+        let n = args.sample.unwrap_or(20_000);
+        return Ok(Dataset::sample(usize::try_from(n).unwrap_or(MAX_SAMPLE)));
     };
-    let shown = path.display();
+    let shown = driftql::text::escape_control(&path.display().to_string()).into_owned();
     let file = File::open(path).map_err(|e| {
         eprintln!("driftql: cannot open {shown}: {e}");
         Exit::Io
     })?;
-    let loaded = Dataset::from_ndjson(BufReader::new(file)).map_err(|e| {
-        eprintln!("driftql: {shown}: {e}");
+    let options = ReadOptions::default().with_max_line(args.max_line);
+    let loaded = Dataset::read(file, &options).map_err(|e| {
+        eprintln!("driftql: cannot read {shown}: {e}");
         Exit::Io
     })?;
-    for bad in &loaded.errors {
-        eprintln!("driftql: {shown}:{}: {}", bad.line, bad.message);
+    for bad in &loaded.bad {
+        eprintln!("driftql: {shown}:{}: {}", bad.at, bad.message);
+    }
+    let unshown = loaded.bad_count - loaded.bad.len() as u64;
+    if unshown > 0 {
+        eprintln!("driftql: {shown}: {unshown} more bad lines or reports");
     }
     if loaded.dataset.is_empty() {
         eprintln!("driftql: {shown} holds no valid report; not starting");
         return Err(Exit::BadInput);
     }
-    if !loaded.errors.is_empty() {
+    if loaded.bad_count > 0 {
         eprintln!(
-            "driftql: {shown}: skipped {} bad line(s), loaded {} report(s)",
-            loaded.errors.len(),
+            "driftql: {shown}: skipped {} bad line(s) or report(s), loaded {} report(s)",
+            loaded.bad_count,
             loaded.dataset.len()
         );
     }

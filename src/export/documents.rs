@@ -1,0 +1,290 @@
+//! Document input: JSON documents in any layout, each a report, a results page or an array of
+//! reports, read value by value (an array's or a page's reports one at a time).
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, Read};
+use std::rc::Rc;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{Bad, Found, Position, ReadError, Sink, located};
+use crate::report::ReportRef;
+
+/// Reads documents from `reader`, which starts at line `skipped + 1` of the input, each report
+/// (and anything between reports) at most `max` bytes long.
+pub(super) fn read<R: Read>(
+    reader: R,
+    skipped: u64,
+    max: usize,
+    sink: &mut impl Sink,
+) -> Result<(), ReadError> {
+    let state = Rc::new(State {
+        newlines: Cell::new(skipped),
+        since_mark: Cell::new(0),
+    });
+    // serde_json reads a byte at a time: the buffer goes under the counter, so that the newlines
+    // counted are those read so far.
+    let mut de = serde_json::Deserializer::from_reader(Counted {
+        inner: io::BufReader::with_capacity(1 << 16, reader),
+        state: Rc::clone(&state),
+        max,
+    });
+    let mut documents = Documents {
+        sink,
+        state: &state,
+        failed: None,
+        scratch: Vec::new(),
+    };
+    loop {
+        state.mark();
+        match de.end() {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_io() => return Err(read_error(e)),
+            Err(_) => {} // another value follows
+        }
+        let Err(e) = Document(&mut documents).deserialize(&mut de) else {
+            continue;
+        };
+        if let Some(failed) = documents.failed.take() {
+            return Err(ReadError::Stopped(failed));
+        }
+        if e.is_io() && !is_too_long(&e) {
+            return Err(read_error(e));
+        }
+        let (_, message) = located(&e);
+        let at = Position::new(
+            skipped + e.line() as u64,
+            Some(e.column() as u64).filter(|&c| c > 0),
+        );
+        return documents
+            .sink
+            .bad(Bad {
+                at,
+                message: format!("{message}; the rest of the input is not read"),
+                fatal: true,
+            })
+            .map_err(ReadError::Stopped);
+    }
+}
+
+fn read_error(e: serde_json::Error) -> ReadError {
+    ReadError::Read(e.into())
+}
+
+/// What the documents' reader shares with the reader under it.
+struct State {
+    /// Newlines read so far, to place the reports.
+    newlines: Cell<u64>,
+    /// Bytes read since the last report ended.
+    since_mark: Cell<usize>,
+}
+
+impl State {
+    fn mark(&self) {
+        self.since_mark.set(0);
+    }
+}
+
+/// The message of the error that ends a report longer than the bound.
+const TOO_LONG: &str = "a report longer than the line limit";
+
+fn is_too_long(e: &serde_json::Error) -> bool {
+    e.is_io() && e.to_string().contains(TOO_LONG)
+}
+
+/// Counts the newlines read through it, and refuses to read more than `max` bytes between
+/// marks.
+struct Counted<R> {
+    inner: R,
+    state: Rc<State>,
+    max: usize,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = self.max.saturating_sub(self.state.since_mark.get());
+        if room == 0 {
+            return Err(io::Error::other(format!("{TOO_LONG} ({} bytes)", self.max)));
+        }
+        let len = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..len])?;
+        let seen = memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        self.state.newlines.set(self.state.newlines.get() + seen);
+        self.state.since_mark.set(self.state.since_mark.get() + n);
+        Ok(n)
+    }
+}
+
+struct Documents<'s, S: Sink> {
+    sink: &'s mut S,
+    state: &'s State,
+    /// The sink's error, met inside a visitor, to be returned as such.
+    failed: Option<io::Error>,
+    /// Room to compact a report.
+    scratch: Vec<u8>,
+}
+
+impl<S: Sink> Documents<'_, S> {
+    /// The line a value just read started on, from the newlines read so far and those inside
+    /// it. (serde_json stops reading right after a value's last byte.)
+    fn start_line(&self, raw: &str) -> u64 {
+        let inside = memchr::memchr_iter(b'\n', raw.as_bytes()).count() as u64;
+        (self.state.newlines.get() + 1).saturating_sub(inside)
+    }
+
+    /// One report of a document: its text compacted, then given to the sink.
+    fn report<E: de::Error>(&mut self, raw: &str, at: Position) -> Result<(), E> {
+        self.state.mark();
+        let given = match serde_json::from_str::<ReportRef>(raw) {
+            Ok(report) => {
+                self.scratch.clear();
+                compact_json(raw.as_bytes(), &mut self.scratch);
+                self.sink.report(Found {
+                    report,
+                    raw: &self.scratch,
+                    at,
+                })
+            }
+            Err(e) => super::line::bad(self.sink, at, &e),
+        };
+        given.map_err(|e| {
+            self.failed = Some(e);
+            E::custom("the reader stopped")
+        })
+    }
+
+    /// The reports of an array.
+    fn reports<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            let at = Position::new(self.start_line(raw.get()), None);
+            self.report(raw.get(), at)?;
+        }
+        Ok(())
+    }
+}
+
+/// One top-level JSON document: a report, a results page or an array of reports.
+struct Document<'d, 's, S: Sink>(&'d mut Documents<'s, S>);
+
+impl<'de, S: Sink> DeserializeSeed<'de> for Document<'_, '_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, S: Sink> Visitor<'de> for Document<'_, '_, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a report, a results page or an array of reports")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.reports(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let line = self.0.state.newlines.get() + 1;
+        let mut fields: Vec<(String, Box<RawValue>)> = Vec::new();
+        let mut page = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "results" && !page {
+                map.next_value_seed(Results(&mut *self.0))?;
+                page = true;
+            } else {
+                fields.push((key, map.next_value()?));
+            }
+        }
+        if page {
+            return Ok(());
+        }
+        // A report: put it back together (the report reader checks it, keys given twice
+        // included), its values compacted.
+        let mut json = Vec::with_capacity(
+            fields
+                .iter()
+                .map(|(k, v)| k.len() + v.get().len() + 4)
+                .sum(),
+        );
+        json.push(b'{');
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            serde_json::to_writer(&mut json, key).map_err(de::Error::custom)?;
+            json.push(b':');
+            compact_json(value.get().as_bytes(), &mut json);
+        }
+        json.push(b'}');
+        let json = String::from_utf8(json).map_err(de::Error::custom)?;
+        self.0.report(&json, Position::new(line, None))
+    }
+}
+
+/// The `results` of a results page in a document: an array of reports, or null.
+struct Results<'d, 's, S: Sink>(&'d mut Documents<'s, S>);
+
+impl<'de, S: Sink> DeserializeSeed<'de> for Results<'_, '_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, S: Sink> Visitor<'de> for Results<'_, '_, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("`results` as an array of reports")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.reports(seq)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Appends `json`, a valid JSON text, without the whitespace outside its strings.
+pub(super) fn compact_json(json: &[u8], out: &mut Vec<u8>) {
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_strings() {
+        let mut out = Vec::new();
+        compact_json(
+            b"{ \"a b\" : [ 1 ,\n\t2 ],\r\n \"c\\\" d\\\\\": \" x \" }",
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a b":[1,2],"c\" d\\":" x "}"#
+        );
+    }
+}

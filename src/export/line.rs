@@ -1,0 +1,129 @@
+//! One line of line input: a report, a results page or an array of reports.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+
+use super::{Bad, Found, Position, Sink, located, offset};
+use crate::report::{ReportFields, ReportRef, read_key};
+
+/// Whether `line` is the start of a JSON value that goes on over the next lines.
+pub(super) fn starts_document(line: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(line).is_err_and(|e| e.classify() == Category::Eof)
+}
+
+/// Reads one line (`raw`: its bytes without the `\n`) and gives what it holds to `sink`.
+pub(super) fn read(number: u64, raw: &[u8], sink: &mut impl Sink) -> io::Result<()> {
+    let text = raw.trim_ascii();
+    let at = Position::new(number, Some(offset_in(text, raw) + 1));
+    if text.first() == Some(&b'[') {
+        return match serde_json::from_slice::<Vec<&RawValue>>(text) {
+            Ok(reports) => each_report(&reports, raw, number, sink),
+            Err(e) => bad(sink, at, &e),
+        };
+    }
+    match serde_json::from_slice::<LineValue>(text) {
+        Ok(LineValue::Report(report)) => sink.report(Found { report, raw, at }),
+        Ok(LineValue::Page(results)) => {
+            match serde_json::from_str::<Option<Vec<&RawValue>>>(results.get()) {
+                Ok(reports) => each_report(&reports.unwrap_or_default(), raw, number, sink),
+                Err(e) => {
+                    let at = Position::new(number, Some(offset_in(results.get(), raw) + 1));
+                    let (relative, message) = located(&e);
+                    sink.bad(Bad {
+                        at: offset(at, relative),
+                        message: format!("`results`: {message}"),
+                        fatal: false,
+                    })
+                }
+            }
+        }
+        Err(e) => bad(sink, at, &e),
+    }
+}
+
+/// The reports of an array or page that is all on one line.
+fn each_report(
+    reports: &[&RawValue],
+    line: &[u8],
+    number: u64,
+    sink: &mut impl Sink,
+) -> io::Result<()> {
+    for raw in reports {
+        let at = Position::new(number, Some(offset_in(raw.get(), line) + 1));
+        match serde_json::from_str::<ReportRef>(raw.get()) {
+            Ok(report) => sink.report(Found {
+                report,
+                raw: raw.get().as_bytes(),
+                at,
+            })?,
+            Err(e) => bad(sink, at, &e)?,
+        }
+    }
+    Ok(())
+}
+
+/// Tells `sink` of a bad value at `at`, whose error is `e`.
+pub(super) fn bad(sink: &mut impl Sink, at: Position, e: &serde_json::Error) -> io::Result<()> {
+    let (relative, message) = located(e);
+    sink.bad(Bad {
+        at: offset(at, relative),
+        message,
+        fatal: false,
+    })
+}
+
+/// The byte offset of `part` in `whole`, which holds it (0 when it does not).
+fn offset_in(part: impl AsRef<[u8]>, whole: &[u8]) -> u64 {
+    (part.as_ref().as_ptr() as usize)
+        .checked_sub(whole.as_ptr() as usize)
+        .filter(|&o| o <= whole.len())
+        .map_or(0, |o| o as u64)
+}
+
+/// What an object on a line is: a results page (it has `results`) or a report.
+enum LineValue<'a> {
+    Report(ReportRef<'a>),
+    Page(&'a RawValue),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for LineValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LineValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a report, a results page or an array of reports")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = ReportFields::new();
+                let mut results = None;
+                while let Some(key) = read_key(&mut map)? {
+                    if key == "results" {
+                        if results.is_some() {
+                            return Err(de::Error::custom(
+                                "the key `results` appears twice in a results page",
+                            ));
+                        }
+                        results = Some(map.next_value()?);
+                        fields.saw::<A::Error>(Cow::Borrowed("results"))?;
+                    } else if results.is_some() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        fields.read(key, &mut map)?;
+                    }
+                }
+                match results {
+                    Some(r) => Ok(LineValue::Page(r)),
+                    None => fields.finish().map(LineValue::Report),
+                }
+            }
+        }
+        d.deserialize_map(V)
+    }
+}

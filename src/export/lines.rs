@@ -1,0 +1,230 @@
+//! Splitting input into lines with a bound on a line's length: a longer line is reported by its
+//! length and skipped without being held.
+
+use std::io::{self, Cursor, Read};
+
+/// How much is read at a time, and the room kept between lines.
+const CHUNK: usize = 256 * 1024;
+
+/// One line of input.
+pub(crate) enum Line<'a> {
+    /// The line's bytes, without its `\n` (a `\r` before it stays).
+    Text(&'a [u8]),
+    /// A line longer than the bound: its length in bytes, without its `\n`.
+    TooLong(u64),
+}
+
+/// Reads lines from `reader`, keeping at most about `max + CHUNK` bytes.
+pub(crate) struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Where the unread bytes of `buf` start and end.
+    pos: usize,
+    filled: usize,
+    /// Where the last line returned started in `buf`.
+    last: usize,
+    eof: bool,
+    max: usize,
+    /// How many lines have been returned.
+    number: u64,
+    /// Whether the start of the input has been looked at for a byte order mark.
+    started: bool,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: Read> LineReader<R> {
+    pub(crate) fn new(reader: R, max: usize) -> Self {
+        LineReader {
+            reader,
+            buf: vec![0; CHUNK],
+            pos: 0,
+            filled: 0,
+            last: 0,
+            eof: false,
+            max: max.max(1),
+            number: 0,
+            started: false,
+        }
+    }
+
+    /// The next line and its 1-based number, or `None` at the end of the input. A UTF-8 byte
+    /// order mark at the very start is dropped.
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
+        loop {
+            if !self.started && (self.filled - self.pos >= BOM.len() || self.eof) {
+                self.started = true;
+                if self.buf[self.pos..self.filled].starts_with(BOM) {
+                    self.pos += BOM.len();
+                }
+            }
+            if self.started {
+                let unread = &self.buf[self.pos..self.filled];
+                if let Some(i) = memchr::memchr(b'\n', unread) {
+                    let start = self.pos;
+                    self.pos += i + 1;
+                    if i > self.max {
+                        self.number += 1;
+                        return Ok(Some((self.number, Line::TooLong(i as u64))));
+                    }
+                    return Ok(Some(self.line(start, start + i)));
+                }
+                if unread.len() > self.max {
+                    return self.skip_long_line().map(Some);
+                }
+                if self.eof {
+                    if unread.is_empty() {
+                        return Ok(None);
+                    }
+                    if unread.len() > self.max {
+                        return self.skip_long_line().map(Some);
+                    }
+                    let (start, end) = (self.pos, self.filled);
+                    self.pos = end;
+                    return Ok(Some(self.line(start, end)));
+                }
+            }
+            self.fill()?;
+        }
+    }
+
+    fn line(&mut self, start: usize, end: usize) -> (u64, Line<'_>) {
+        self.number += 1;
+        self.last = start;
+        (self.number, Line::Text(&self.buf[start..end]))
+    }
+
+    /// Reads more input after the unread bytes, moving them to the front and growing the buffer
+    /// when a line needs it (up to the bound).
+    fn fill(&mut self) -> io::Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.filled -= self.pos;
+            self.pos = 0;
+            self.last = 0;
+        }
+        if self.filled == self.buf.len() {
+            let grown = (self.buf.len() * 2)
+                .min(self.max + CHUNK)
+                .max(self.filled + 1);
+            self.buf.resize(grown, 0);
+        } else if self.filled < CHUNK && self.buf.len() > 4 * CHUNK {
+            // A long line has gone: give back its room.
+            self.buf.truncate(CHUNK.max(self.filled));
+            self.buf.shrink_to_fit();
+        }
+        let n = read_some(&mut self.reader, &mut self.buf[self.filled..])?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.filled += n;
+        Ok(())
+    }
+
+    /// Drops the rest of a line that is already longer than the bound, reading up to its end.
+    fn skip_long_line(&mut self) -> io::Result<(u64, Line<'_>)> {
+        let mut length = (self.filled - self.pos) as u64;
+        self.pos = 0;
+        self.filled = 0;
+        self.buf.truncate(CHUNK);
+        self.buf.shrink_to_fit();
+        loop {
+            let n = read_some(&mut self.reader, &mut self.buf[..])?;
+            if n == 0 {
+                self.eof = true;
+                break;
+            }
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[..n]) {
+                length += i as u64;
+                self.pos = i + 1;
+                self.filled = n;
+                break;
+            }
+            length += n as u64;
+        }
+        self.number += 1;
+        Ok((self.number, Line::TooLong(length)))
+    }
+
+    /// The input from the start of the last line returned on: what is buffered, then the rest.
+    pub(crate) fn rest_from_last_line(self) -> impl Read {
+        let mut buffered = self.buf;
+        buffered.truncate(self.filled);
+        buffered.drain(..self.last);
+        Cursor::new(buffered).chain(self.reader)
+    }
+}
+
+/// `read`, retried when interrupted.
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line as text, `!N` for a line too long of N bytes.
+    fn lines(input: &[u8], max: usize) -> Vec<String> {
+        let mut r = LineReader::new(input, max);
+        let mut out = Vec::new();
+        while let Some((n, line)) = r.next_line().unwrap() {
+            assert_eq!(n as usize, out.len() + 1);
+            out.push(match line {
+                Line::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                Line::TooLong(len) => format!("!{len}"),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn lines_keep_their_carriage_returns_and_lose_their_newlines() {
+        assert_eq!(lines(b"a\r\nb\n\nc", 10), ["a\r", "b", "", "c"]);
+        assert_eq!(lines(b"a\n", 10), ["a"]);
+        assert!(lines(b"", 10).is_empty());
+        assert_eq!(lines(b"\xEF\xBB\xBFa\nb", 10), ["a", "b"]);
+        assert_eq!(lines(b"a\n\xEF\xBB\xBFb", 10), ["a", "\u{feff}b"]);
+    }
+
+    #[test]
+    fn a_line_past_the_bound_is_skipped_with_its_length() {
+        let mut input = b"short\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 3 * CHUNK + 7));
+        input.extend(b"\nafter\n");
+        assert_eq!(
+            lines(&input, CHUNK),
+            ["short", &format!("!{}", 3 * CHUNK + 7), "after"]
+        );
+        // At the bound exactly, a line is kept.
+        let at = [vec![b'y'; 100], b"\nz".to_vec()].concat();
+        assert_eq!(lines(&at, 100)[1], "z");
+        assert_eq!(lines(&at, 99), ["!100", "z"]);
+        // Unterminated at the end.
+        assert_eq!(lines(&vec![b'q'; 500], 99), ["!500"]);
+    }
+
+    #[test]
+    fn lines_longer_than_a_chunk_within_the_bound_are_whole() {
+        let long = vec![b'L'; 5 * CHUNK];
+        let input = [&long[..], b"\nend"].concat();
+        let got = lines(&input, 8 * CHUNK);
+        assert_eq!(got[0].len(), 5 * CHUNK);
+        assert_eq!(got[1], "end");
+    }
+
+    #[test]
+    fn the_rest_starts_at_the_last_line() {
+        let mut r = LineReader::new(&b"one\ntwo\nthree"[..], 100);
+        r.next_line().unwrap();
+        r.next_line().unwrap();
+        let mut rest = String::new();
+        r.rest_from_last_line().read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "two\nthree");
+    }
+}
