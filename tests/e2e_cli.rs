@@ -736,8 +736,8 @@ fn the_readme_demo_answers_as_shown() {
 
     // The search, from the command line and with curl.
     let expr = "product-tag:hikvision* and geo-country=CN";
-    assert!(readme.contains(&format!("--token demo '{expr}'")));
-    let o = driftql(&["search", "--api-url", &s.url, "--token", "demo", expr]);
+    assert!(readme.contains(&format!("--token demo-token '{expr}'")));
+    let o = driftql(&["search", "--api-url", &s.url, "--token", "demo-token", expr]);
     assert_status(&o, 0);
     let first = reports(&o);
     assert_eq!(first.len(), 100);

@@ -63,6 +63,18 @@ pub enum Error {
         /// The server's message (or the start of its body).
         message: String,
     },
+    /// The answer was larger than [`ClientBuilder::max_body`](super::ClientBuilder::max_body);
+    /// it was not read further, and not retried.
+    #[error(
+        "the API's answer (HTTP {status}) is larger than the {limit} bytes this client reads; \
+         narrow the request, or raise the limit"
+    )]
+    BodyTooLarge {
+        /// The HTTP status code.
+        status: u16,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The response body was not what the API documents.
     #[error(
         "could not decode the API's answer (HTTP {status}): {message}; the body starts {body_snippet:?}"
@@ -98,7 +110,9 @@ impl Error {
             Error::Unauthorized { .. } => Some(401),
             Error::QuotaExceeded { .. } | Error::Forbidden { .. } => Some(403),
             Error::RateLimited { .. } => Some(429),
-            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Api { status, .. }
+            | Error::Decode { status, .. }
+            | Error::BodyTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -139,6 +153,15 @@ pub enum ConfigError {
     /// The token holds characters that cannot go in an HTTP header. (The token is not shown.)
     #[error("the API token holds characters that cannot be sent in an HTTP header")]
     InvalidToken,
+    /// The token is too short to be a secret: it could not be kept out of messages.
+    #[error(
+        "the API token is shorter than {min} characters; a token that short cannot be told \
+         apart from ordinary text, so it could not be kept out of messages"
+    )]
+    ShortToken {
+        /// The shortest token accepted.
+        min: usize,
+    },
     /// The base URL does not parse, or is not an `http(s)` URL without credentials, query or
     /// fragment.
     #[error("invalid API base URL: {reason}")]

@@ -35,18 +35,33 @@
 //! - The client follows no redirects: a 3xx is an [`Error::Api`].
 //! - A 403 whose message mentions a quota, a limit or usage is [`Error::QuotaExceeded`],
 //!   any other 403 [`Error::Forbidden`].
-//! - A `Retry-After` longer than [`ClientBuilder::max_retry_after`] (default 120 s) is not waited
-//!   for: the error ([`Error::RateLimited`] for a 429) is returned with it. Only the seconds form
-//!   of `Retry-After` is read; an HTTP date falls back to the backoff delay.
+//! - `Retry-After` is read in seconds or as an HTTP date (a date already past means "now"); one
+//!   longer than [`ClientBuilder::max_retry_after`] (default 120 s) is not waited for: the error
+//!   ([`Error::RateLimited`] for a 429) is returned with it. A value that is neither (a negative
+//!   number, say) is ignored, and the backoff delay applies.
 //! - Timeouts and connections that fail mid-response are retried like failed connections.
 //! - A 200 with an empty body is treated like a 204.
 //! - Searches always send `page` (0 unless set); unset parameters are not sent; booleans that
-//!   are set go out as `true`/`false`.
+//!   are set go out as `true`/`false`. A request whose URL would be longer than the API accepts
+//!   ([`MAX_URL_BYTES`](crate::models::MAX_URL_BYTES), 32 KiB) is refused before it is sent.
+//!
+//! Bounds and secrets:
+//! - An answer is read up to [`ClientBuilder::max_body`] (default 64 MiB); past it,
+//!   [`Error::BodyTooLarge`], not retried.
+//! - The token is at least 8 characters, so that it can be told from ordinary text. Every text
+//!   that comes from outside (a server's message, a body's start, an error of the HTTP stack)
+//!   is shown with each occurrence of the token, and a part of it at either end, replaced by
+//!   `[redacted]`, then with its control characters escaped, then cut short: in that order, so
+//!   that no cut can expose a piece of the token.
+//! - Paged searches drop a report whose `id` they delivered before and count it; when the
+//!   pages held fewer reports than the server said match, the stream says so
+//!   ([`TruncationReason::Incomplete`]).
 
 mod error;
 mod paging;
 mod retry;
 mod search;
+mod secret;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -66,6 +81,7 @@ pub use search::{SearchBuilder, SummaryBuilder};
 pub use crate::models::{Account, Endpoint, MAX_PAGES, PAGE_SIZE, Quota, ResultsPage, Summary};
 
 use retry::{Failure, RETRIED_STATUSES, RetryPolicy};
+use secret::{REDACTED, Token};
 
 use crate::Query;
 
@@ -79,9 +95,10 @@ pub const URL_ENV: &str = "DRIFTNET_API_URL";
 pub const MAX_CONCURRENT_QUERIES: usize = 5;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest answer read by default: 64 MiB.
+pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 const SNIPPET_CHARS: usize = 200;
 const MESSAGE_CHARS: usize = 500;
-const REDACTED: &str = "[redacted]";
 
 /// A client for the Driftnet API. Cheap to clone: clones share the connection pool and the
 /// concurrency limit.
@@ -93,8 +110,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base: Url,
-    token: String,
+    token: Token,
     auth: HeaderValue,
+    max_body: usize,
     retry: RetryPolicy,
     limiter: Semaphore,
     concurrency: usize,
@@ -197,8 +215,8 @@ impl Client {
             .map(Some)
             .map_err(|e| Error::Decode {
                 status,
-                message: self.scrub(&e.to_string()),
-                body_snippet: self.scrub(&snippet(&body, SNIPPET_CHARS)),
+                message: self.shown(&e.to_string(), MESSAGE_CHARS),
+                body_snippet: self.shown(&String::from_utf8_lossy(&body), SNIPPET_CHARS),
             })
     }
 
@@ -207,7 +225,7 @@ impl Client {
     async fn attempt(&self, url: Url) -> Result<Option<(u16, Vec<u8>)>, Failure> {
         // The semaphore is never closed, so this always gets a permit.
         let _permit = self.inner.limiter.acquire().await.ok();
-        let response = self
+        let mut response = self
             .inner
             .http
             .get(url)
@@ -216,12 +234,24 @@ impl Client {
             .await
             .map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
-        let retry_after = retry_after(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(e))?
-            .to_vec();
+        let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
+        // The body is read a chunk at a time, and no further than the bound.
+        let limit = self.inner.max_body;
+        let too_large = || Failure {
+            error: Error::BodyTooLarge { status, limit },
+            retryable: false,
+            retry_after: None,
+        };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         if (200..300).contains(&status) {
             if status == 204 || body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(None);
@@ -233,7 +263,7 @@ impl Client {
 
     fn status_failure(&self, status: u16, retry_after: Option<Duration>, body: &[u8]) -> Failure {
         let raw = server_message(status, body);
-        let message = self.scrub(&raw);
+        let message = self.shown(&raw, MESSAGE_CHARS);
         let error = match status {
             401 => Error::Unauthorized { message },
             403 => {
@@ -274,58 +304,50 @@ impl Client {
             retryable: !e.is_builder(),
             retry_after: None,
             error: Error::Transport {
-                message: self.scrub(&message),
+                message: self.shown(&message, MESSAGE_CHARS),
                 error: e,
             },
         }
     }
 
-    /// `text` with the token replaced by `[redacted]`.
-    fn scrub(&self, text: &str) -> String {
-        let token = &self.inner.token;
-        if token.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(token.as_str(), REDACTED)
-        }
+    /// Text from outside as the client shows it: the token redacted, then control characters
+    /// escaped, then cut to `max_chars`.
+    fn shown(&self, text: &str, max_chars: usize) -> String {
+        self.inner.token.shown(text, max_chars)
     }
 }
 
-/// `Retry-After` in its seconds form.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// `Retry-After`, as seconds or as an HTTP date (a date in the past means now); `None` when it
+/// is absent or neither (a negative number, say), so the backoff applies.
+fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    v.parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// The first `max` characters of a body, as text.
-fn snippet(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text.chars().take(max).collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
     }
-    out
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// The server's message in an error body: a JSON `message`/`error`/`detail`/`description`
-/// string when there is one, else the start of the body, else the status's reason.
+/// The server's message in an error body, whole: a JSON `message`/`error`/`detail`/
+/// `description` string when there is one, else the body, else the status's reason. (It is
+/// redacted and cut when it is shown.)
 fn server_message(status: u16, body: &[u8]) -> String {
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
         for key in ["message", "error", "detail", "description", "msg"] {
             match map.get(key) {
                 Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
-                    return snippet(s.trim().as_bytes(), MESSAGE_CHARS);
+                    return s.trim().to_owned();
                 }
                 Some(serde_json::Value::Object(inner)) => {
                     if let Some(serde_json::Value::String(s)) = inner.get("message") {
-                        return snippet(s.trim().as_bytes(), MESSAGE_CHARS);
+                        return s.trim().to_owned();
                     }
                 }
                 _ => {}
             }
         }
     }
-    let text = snippet(body, MESSAGE_CHARS);
+    let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {
         reqwest::StatusCode::from_u16(status)
@@ -347,6 +369,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     concurrency: usize,
     retry: RetryPolicy,
+    max_body: usize,
 }
 
 impl Default for ClientBuilder {
@@ -357,6 +380,7 @@ impl Default for ClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             concurrency: MAX_CONCURRENT_QUERIES,
             retry: RetryPolicy::default(),
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 }
@@ -369,13 +393,15 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("concurrency", &self.concurrency)
             .field("retry", &self.retry)
+            .field("max_body", &self.max_body)
             .finish()
     }
 }
 
 impl ClientBuilder {
     /// The API token, sent as `Authorization: Bearer <token>`. Surrounding whitespace is
-    /// dropped.
+    /// dropped. A token shorter than 8 characters is refused when the client is built: one so
+    /// short could not be kept out of messages.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -437,6 +463,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest answer read, in bytes (default 64 MiB); a larger one is
+    /// [`Error::BodyTooLarge`], not retried, and is not read further.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
     /// The longest `Retry-After` the client waits for (default 120 s); when the server asks for
     /// longer, the error is returned instead.
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
@@ -446,12 +479,8 @@ impl ClientBuilder {
 
     /// Builds the client: checks the token and the base URL.
     pub fn build(self) -> Result<Client, ConfigError> {
-        let token = self
-            .token
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .ok_or(ConfigError::MissingToken)?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+        let token = Token::new(self.token.as_deref().unwrap_or(""))?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| ConfigError::InvalidToken)?;
         auth.set_sensitive(true);
         let base = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
@@ -480,6 +509,7 @@ impl ClientBuilder {
                 base,
                 token,
                 auth,
+                max_body: self.max_body,
                 retry: self.retry,
                 limiter: Semaphore::new(self.concurrency),
                 concurrency: self.concurrency,
@@ -622,11 +652,27 @@ mod tests {
     }
 
     #[test]
-    fn snippets_are_bounded_and_valid_text() {
-        let body = "é".repeat(300);
-        let s = snippet(body.as_bytes(), 200);
-        assert_eq!(s.chars().count(), 201);
-        assert!(s.ends_with('…'));
-        assert_eq!(snippet(b"\xff\xfeok", 10), "\u{fffd}\u{fffd}ok");
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+            h
+        };
+        assert_eq!(
+            retry_after(&headers("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&headers("Wed, 21 Oct 2015 07:28:30 GMT"), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(&headers("Wed, 21 Oct 2015 07:00:00 GMT"), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers("-5"), now), None);
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Paging: a search as a [`futures::Stream`] of pages or of reports.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -26,6 +26,15 @@ pub enum TruncationReason {
     /// The stream's page budget ([`SearchBuilder::max_pages`](super::SearchBuilder::max_pages))
     /// stops it first.
     Budget,
+    /// The server sent fewer reports than it said match on the pages fetched: a page came
+    /// back empty early, or reports were repeated (the result set shifted while it was paged,
+    /// as new data arrives newest first) and the repeats were dropped.
+    Incomplete {
+        /// How many reports the pages fetched should have held.
+        expected: u64,
+        /// How many different reports they held.
+        delivered: u64,
+    },
 }
 
 /// The typed signal that a stream will not deliver every matching report.
@@ -64,6 +73,16 @@ impl fmt::Display for Truncation {
                 "{} results match in {} pages; the page budget stops before page {}",
                 self.result_count, self.pages, self.end_page
             ),
+            TruncationReason::Incomplete {
+                expected,
+                delivered,
+            } => write!(
+                f,
+                "the API said {} results match, so these pages should have held {expected}, but \
+                 they held {delivered} different ones (pages ended early, or the results shifted \
+                 while they were fetched); search again, or narrow the search with from/to",
+                self.result_count
+            ),
         }
     }
 }
@@ -80,6 +99,10 @@ impl fmt::Display for Truncation {
 ///   the end of the result set, and why.
 /// - A page that fails after every retry ends the stream with a [`PageError`] naming it; the
 ///   pages before it were delivered, and `.page(n)` on a new request resumes there.
+/// - A report whose `id` was delivered on an earlier page is dropped (results are newest first,
+///   so data that arrives while the search is paged pushes reports onto later pages), and
+///   counted ([`Pages::duplicates_dropped`]). When the stream ends with fewer reports than the
+///   server said its pages hold, [`Pages::truncation`] says so.
 ///
 /// [`SearchBuilder::pages`]: super::SearchBuilder::pages
 pub struct Pages {
@@ -97,6 +120,15 @@ pub struct Pages {
     result_count: Option<u64>,
     server_pages: Option<u32>,
     truncation: Option<Truncation>,
+    /// The ids delivered so far, to drop a report delivered before.
+    seen: HashSet<String>,
+    /// Reports delivered, and reports dropped as repeats.
+    delivered: u64,
+    duplicates: u64,
+    /// Whether a page failed (then nothing is judged at the end).
+    failed: bool,
+    /// Reports a full page holds, as the first page showed it (the API's is 100).
+    page_size: u64,
 }
 
 impl fmt::Debug for Pages {
@@ -131,11 +163,61 @@ impl Pages {
             result_count: None,
             server_pages: None,
             truncation: None,
+            seen: HashSet::new(),
+            delivered: 0,
+            duplicates: 0,
+            failed: false,
+            page_size: u64::from(PAGE_SIZE),
+        }
+    }
+
+    /// How many different reports have been delivered.
+    pub fn reports_delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// How many reports were dropped because a report with the same `id` had been delivered.
+    pub fn duplicates_dropped(&self) -> u64 {
+        self.duplicates
+    }
+
+    /// Drops from `page` the reports delivered before, counting them.
+    fn dedupe(&mut self, page: &mut ResultsPage) {
+        let before = page.results.len();
+        let seen = &mut self.seen;
+        page.results.retain(|r| seen.insert(r.id.clone()));
+        let kept = page.results.len();
+        self.duplicates += (before - kept) as u64;
+        self.delivered += kept as u64;
+    }
+
+    /// At the end of the stream: whether the pages held fewer reports than promised.
+    fn judge(&mut self) {
+        let (Some(end), Some(count)) = (self.end, self.result_count) else {
+            return;
+        };
+        if self.failed {
+            return;
+        }
+        let planned = u64::from(end - self.start) * self.page_size;
+        let available = count.saturating_sub(u64::from(self.start) * self.page_size);
+        let expected = planned.min(available);
+        if self.delivered < expected {
+            self.truncation = Some(Truncation {
+                reason: TruncationReason::Incomplete {
+                    expected,
+                    delivered: self.delivered,
+                },
+                result_count: count,
+                pages: self.server_pages.unwrap_or(0),
+                end_page: end,
+            });
         }
     }
 
     /// Whether the stream will stop before the end of the result set (known once the first
-    /// page has been delivered).
+    /// page has been delivered), and, once the stream has ended, whether its pages held fewer
+    /// reports than the server promised ([`TruncationReason::Incomplete`]).
     pub fn truncation(&self) -> Option<&Truncation> {
         self.truncation.as_ref()
     }
@@ -219,6 +301,10 @@ impl Pages {
         });
         self.result_count = Some(first.result_count);
         self.server_pages = Some(server_pages);
+        // A first page followed by others is full: it tells how many reports a page holds.
+        if available > self.start + 1 && !first.results.is_empty() {
+            self.page_size = first.results.len() as u64;
+        }
         self.end = Some(if first.results.is_empty() {
             self.start + 1
         } else {
@@ -240,9 +326,10 @@ impl Stream for Pages {
             Poll::Pending => Poll::Pending,
             Poll::Ready(None) => {
                 this.done = true;
+                this.judge();
                 Poll::Ready(None)
             }
-            Poll::Ready(Some((_, Ok(p)))) => {
+            Poll::Ready(Some((_, Ok(mut p)))) => {
                 this.fetched += 1;
                 if this.end.is_none() {
                     this.learn(&p);
@@ -250,11 +337,13 @@ impl Stream for Pages {
                     // Nothing more to come: stop asking for further pages.
                     this.end = Some(this.next);
                 }
+                this.dedupe(&mut p);
                 this.schedule();
                 Poll::Ready(Some(Ok(p)))
             }
             Poll::Ready(Some((page, Err(error)))) => {
                 this.done = true;
+                this.failed = true;
                 // Dropping the pages in flight cancels their requests.
                 this.in_flight = FuturesOrdered::new();
                 Poll::Ready(Some(Err(PageError { page, error })))

@@ -8,8 +8,9 @@ use super::{Client, Error};
 use crate::Query;
 use crate::diagnostic::Diagnostic;
 use crate::models::{
-    Date, Endpoint, Filter, IpParam, Page, RequestError, ResultsPage, SearchParams, SearchRequest,
-    Slop, Summary, SummaryAnswer, SummaryField, SummaryLimit, SummaryParams,
+    Date, Endpoint, Filter, IpParam, MAX_PAGES, MAX_URL_BYTES, Page, RequestError, ResultsPage,
+    SearchParams, SearchRequest, Slop, Summary, SummaryAnswer, SummaryField, SummaryLimit,
+    SummaryParams,
 };
 
 /// Checks the search's parameters: the expression's errors are [`Error::InvalidQuery`], the
@@ -26,6 +27,18 @@ fn request_url(client: &Client, endpoint: Endpoint, request: &SearchRequest) -> 
     let mut url = client.endpoint_url(endpoint.path());
     url.query_pairs_mut().extend_pairs(request.to_pairs());
     url
+}
+
+/// Refuses a URL longer than the API accepts, before it is sent.
+fn within_limit(url: Url) -> Result<Url, Error> {
+    let length = url.as_str().len();
+    if length > MAX_URL_BYTES {
+        return Err(Error::InvalidRequest(RequestError::UrlTooLong {
+            length,
+            limit: MAX_URL_BYTES,
+        }));
+    }
+    Ok(url)
 }
 
 /// A search of `scan/protocols` or `scan/domains`, built up parameter by parameter.
@@ -157,10 +170,11 @@ impl SearchBuilder {
         &self.params
     }
 
-    /// The full URL [`send`](Self::send) would request (the token is never part of it).
+    /// The full URL [`send`](Self::send) would request (the token is never part of it). A URL
+    /// longer than the API accepts ([`MAX_URL_BYTES`]) is refused (`uri-too-long`).
     pub fn url(&self) -> Result<Url, Error> {
         self.check()?;
-        Ok(self.page_url(self.page))
+        within_limit(self.page_url(self.page))
     }
 
     /// The URL of page `page`, for parameters already checked.
@@ -183,6 +197,8 @@ impl SearchBuilder {
     /// 100-page cap or the page budget. See [`Pages`].
     pub fn pages(self) -> Result<Pages, Error> {
         self.check()?;
+        // The longest URL the stream may ask for is that of its last page.
+        within_limit(self.page_url(MAX_PAGES - 1))?;
         let prefetch = self.prefetch.unwrap_or(self.client.concurrency());
         let start = self.page;
         let budget = self.max_pages;
@@ -260,11 +276,12 @@ impl SummaryBuilder {
         check(&self.params)
     }
 
-    /// The full URL [`send`](Self::send) would request.
+    /// The full URL [`send`](Self::send) would request; refused when it is longer than the API
+    /// accepts, as for a search.
     pub fn url(&self) -> Result<Url, Error> {
         self.check()?;
         let request = SearchRequest::summary(self.params.clone(), self.summary.clone());
-        Ok(request_url(&self.client, self.endpoint, &request))
+        within_limit(request_url(&self.client, self.endpoint, &request))
     }
 
     /// Fetches the summary. HTTP 204 gives an empty summary.

@@ -33,6 +33,9 @@ pub const PAGE_SIZE: u32 = 100;
 pub const MAX_PAGES: u32 = 100;
 /// The most results the API serves of one search: [`MAX_PAGES`] × [`PAGE_SIZE`].
 pub const MAX_RESULTS: u64 = MAX_PAGES as u64 * PAGE_SIZE as u64;
+/// The longest URL a request may have, in bytes: the CDN in front of the API answers 414 past
+/// 32 KiB. The client refuses a longer request before sending it; the local server answers 414.
+pub const MAX_URL_BYTES: usize = 32 * 1024;
 
 /// A search endpoint: where reports are searched.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -110,6 +110,17 @@ pub enum RequestError {
     /// `ip` (of prioritize) is not one address.
     #[error("`ip`: `{0}` is not one IP address (e.g. 8.8.8.8 or 2001:db8::1)")]
     Address(String),
+    /// The request's URL would be longer than the API accepts.
+    #[error(
+        "the request would be {length} bytes long, more than the {limit} bytes the API accepts \
+         in a URL; shorten the expression (or split it into several searches)"
+    )]
+    UrlTooLong {
+        /// The URL's length, in bytes.
+        length: usize,
+        /// The most the API accepts ([`MAX_URL_BYTES`](super::MAX_URL_BYTES)).
+        limit: usize,
+    },
     /// A parameter's name or value is not UTF-8 text once its %-escapes are decoded.
     #[error("the parameter `{0}` is not UTF-8 text once its %-escapes are decoded")]
     Encoding(String),
@@ -138,6 +149,7 @@ impl RequestError {
             RequestError::Port(_) => "invalid-port-parameter",
             RequestError::Address(_) => "invalid-ip-parameter",
             RequestError::Encoding(_) => "invalid-encoding",
+            RequestError::UrlTooLong { .. } => "uri-too-long",
         }
     }
 
@@ -160,7 +172,9 @@ impl RequestError {
             RequestError::Ip(_) | RequestError::Address(_) => "ip",
             RequestError::Port(_) => "port",
             RequestError::SummaryField(_) => "summarize",
-            RequestError::NothingToSearch | RequestError::Encoding(_) => return None,
+            RequestError::NothingToSearch
+            | RequestError::Encoding(_)
+            | RequestError::UrlTooLong { .. } => return None,
         })
     }
 }

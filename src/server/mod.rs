@@ -129,6 +129,7 @@
 //! tokio's blocking pool, concurrently.
 
 mod dataset;
+mod listen;
 mod params;
 pub mod sample;
 mod search;
@@ -138,9 +139,10 @@ mod wire;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -152,7 +154,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 pub use dataset::{BadReport, Dataset, LoadError, Loaded};
-pub use search::{SearchOutcome, condition};
+pub use search::{SearchOutcome, Stop, Work, condition};
 pub use wire::ApiError;
 
 use crate::models::{
@@ -173,8 +175,19 @@ pub struct ServerOptions {
     pub api_limit: u64,
     /// The prioritize quota (`priority_limit`). Default 1,000.
     pub priority_limit: u64,
-    /// The most searches running at once before 429; `None` (the default) for no cap.
+    /// The most searches running at once before 429; `None` (the default) for no cap. A
+    /// search counts from when it is accepted until its work stops.
     pub max_concurrent: Option<usize>,
+    /// The time one search may take (default 10 s); past it, it stops and the answer is 422
+    /// (`search-timeout`).
+    pub search_timeout: Duration,
+    /// The time a client has to send a request head, and that a kept-alive connection may stay
+    /// idle (default 10 s); then the connection is closed.
+    pub header_timeout: Duration,
+    /// The most connections open at once (default 128); past it, new ones wait to be accepted.
+    pub max_connections: usize,
+    /// On shutdown, how long the requests under way may take to finish (default 10 s).
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -185,6 +198,10 @@ impl Default for ServerOptions {
             api_limit: 100_000,
             priority_limit: 1_000,
             max_concurrent: None,
+            search_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 128,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -223,6 +240,42 @@ impl ServerOptions {
     pub fn with_max_concurrent(mut self, max: Option<usize>) -> Self {
         self.max_concurrent = max;
         self
+    }
+
+    /// These options with the time one search may take.
+    #[must_use]
+    pub fn with_search_timeout(mut self, timeout: Duration) -> Self {
+        self.search_timeout = timeout;
+        self
+    }
+
+    /// These options with the time a request head may take, and a connection stay idle.
+    #[must_use]
+    pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// These options with a cap on open connections (at least 1).
+    #[must_use]
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// These options with the time the requests under way have to finish on shutdown.
+    #[must_use]
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    fn limits(&self) -> listen::Limits {
+        listen::Limits {
+            header_timeout: self.header_timeout,
+            max_connections: self.max_connections,
+            shutdown_timeout: self.shutdown_timeout,
+        }
     }
 }
 
@@ -271,6 +324,7 @@ pub fn router(dataset: Arc<Dataset>, options: ServerOptions) -> Router {
             Arc::clone(&state),
             authenticate,
         ))
+        .layer(middleware::from_fn(check_head))
         .with_state(state)
 }
 
@@ -278,6 +332,7 @@ pub fn router(dataset: Arc<Dataset>, options: ServerOptions) -> Router {
 pub struct Server {
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: listen::Limits,
 }
 
 impl Server {
@@ -289,9 +344,11 @@ impl Server {
         options: ServerOptions,
     ) -> io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
+        let limits = options.limits();
         Ok(Server {
             listener,
             router: router(dataset, options),
+            limits,
         })
     }
 
@@ -300,14 +357,13 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves requests until `shutdown` completes, then finishes the requests under way.
+    /// Serves requests until `shutdown` completes, then stops accepting and lets the requests
+    /// under way finish, for at most [`ServerOptions::shutdown_timeout`].
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        listen::serve(self.listener, self.router, self.limits, shutdown).await
     }
 
     /// Serves requests until Ctrl-C (or, on Unix, SIGTERM).
@@ -362,6 +418,7 @@ pub fn start(
         .enable_all()
         .build()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = options.limits();
     let app = router(dataset, options);
     let thread = std::thread::Builder::new()
         .name("driftql-server".into())
@@ -370,11 +427,10 @@ pub fn start(
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
+                let _ = listen::serve(listener, app, limits, async {
+                    let _ = stopped.await;
+                })
+                .await;
             });
         })?;
     Ok(RunningServer {
@@ -433,32 +489,58 @@ async fn search(
             "api usage limit hit: the search quota (api_limit) is used up",
         ));
     }
-    let _slot = Slot::take(&state)?;
+    let slot = Slot::take(&state)?;
+    // Set when this handler is dropped: the client went away, so the work stops.
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let budget = state.options.search_timeout;
+    let work = Work::new(Instant::now() + budget, Arc::clone(&cancel.0));
     let worker = Arc::clone(&state);
-    let answer =
-        tokio::task::spawn_blocking(move || match worker.dataset.search(endpoint, &request) {
-            SearchOutcome::Page(page) => (StatusCode::OK, to_json(&page), 1),
-            SearchOutcome::NoResults => (StatusCode::NO_CONTENT, Vec::new(), 1),
+    let answer = tokio::task::spawn_blocking(move || {
+        // The slot is held by the work itself: it is given back when the search stops.
+        let _slot = slot;
+        match worker.dataset.search_within(endpoint, &request, &work) {
+            SearchOutcome::Page(page) => Ok((StatusCode::OK, to_json(&page), 1)),
+            SearchOutcome::NoResults => Ok((StatusCode::NO_CONTENT, Vec::new(), 1)),
             SearchOutcome::Summary(summary) => {
                 let cost = (summary.values.len() as u64).div_ceil(10_000).max(1);
-                (StatusCode::OK, to_json(&SummaryAnswer::new(summary)), cost)
+                Ok((StatusCode::OK, to_json(&SummaryAnswer::new(summary)), cost))
             }
-        })
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the search failed",
-            )
-        })?;
-    let (status, body, cost) = answer;
+            SearchOutcome::Stopped(stop) => Err(stop),
+        }
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the search failed",
+        )
+    })?;
+    let (status, body, cost) = answer.map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "search-timeout",
+            format!(
+                "the search took longer than this server allows ({} s); narrow it",
+                budget.as_secs_f64()
+            ),
+        )
+    })?;
     state.api_usage.fetch_add(cost, Ordering::Relaxed);
     Ok(if status == StatusCode::NO_CONTENT {
         status.into_response()
     } else {
         json_bytes(status, body)
     })
+}
+
+/// Sets its flag when dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 async fn prioritize(State(state): State<Shared>, uri: Uri) -> Result<Response, ApiError> {
@@ -523,6 +605,33 @@ async fn not_found(uri: Uri) -> ApiError {
     )
 }
 
+/// Refuses what no request may be, before anything else: a URL longer than the API accepts
+/// (414, as the connection loop answers for longer ones), and two `Authorization` headers
+/// (400).
+async fn check_head(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length > models::MAX_URL_BYTES {
+        return ApiError {
+            status: StatusCode::URI_TOO_LONG,
+            body: listen::uri_too_long_body(),
+            retry_after: None,
+        }
+        .into_response();
+    }
+    if request.headers().get_all(AUTHORIZATION).iter().count() > 1 {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "repeated-header",
+            "the request has more than one `Authorization` header",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 /// Checks the bearer token when one is required, before any handler runs.
 async fn authenticate(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let Some(expected) = &state.options.token else {
@@ -559,12 +668,12 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 // Helpers
 
 /// A place among the searches running at once, given back on drop.
-struct Slot<'a>(&'a AppState);
+struct Slot(Shared);
 
-impl<'a> Slot<'a> {
-    fn take(state: &'a AppState) -> Result<Slot<'a>, ApiError> {
+impl Slot {
+    fn take(state: &Shared) -> Result<Slot, ApiError> {
         let before = state.in_flight.fetch_add(1, Ordering::AcqRel);
-        let slot = Slot(state);
+        let slot = Slot(Arc::clone(state));
         match state.options.max_concurrent {
             Some(max) if before >= max => {
                 drop(slot);
@@ -580,7 +689,7 @@ impl<'a> Slot<'a> {
     }
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }

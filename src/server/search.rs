@@ -1,6 +1,10 @@
 //! Running a search over a [`Dataset`]: what matches, in which order, page by page.
 
+use std::cell::Cell;
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use crate::ast::{Expr, Op, Term};
 use crate::eval::Matcher;
@@ -14,6 +18,7 @@ use super::summary;
 
 /// What a search found.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SearchOutcome<'a> {
     /// A page of results.
     Page(ResultsPage<&'a Report>),
@@ -21,7 +26,72 @@ pub enum SearchOutcome<'a> {
     NoResults,
     /// The summary asked for.
     Summary(Summary),
+    /// The search stopped before its end.
+    Stopped(Stop),
 }
+
+/// Why a search stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stop {
+    /// It ran past its deadline.
+    Timeout,
+    /// It was cancelled (its client went away).
+    Cancelled,
+}
+
+/// What bounds a search's work: a deadline, and a flag that cancels it. The search looks at
+/// both every few reports.
+#[derive(Clone, Debug)]
+pub struct Work {
+    deadline: Option<Instant>,
+    cancelled: Arc<AtomicBool>,
+    stopped: Cell<Option<Stop>>,
+}
+
+impl Work {
+    /// Work that stops at `deadline`, or as soon as `cancelled` is set.
+    pub fn new(deadline: Instant, cancelled: Arc<AtomicBool>) -> Self {
+        Work {
+            deadline: Some(deadline),
+            cancelled,
+            stopped: Cell::new(None),
+        }
+    }
+
+    /// Work with no bound.
+    pub fn unbounded() -> Self {
+        Work {
+            deadline: None,
+            cancelled: Arc::new(AtomicBool::new(false)),
+            stopped: Cell::new(None),
+        }
+    }
+
+    /// Whether to go on; once it says no, it keeps saying no and [`Work::stopped`] says why.
+    fn go_on(&self) -> bool {
+        if self.stopped.get().is_some() {
+            return false;
+        }
+        let stop = if self.cancelled.load(Ordering::Relaxed) {
+            Some(Stop::Cancelled)
+        } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(Stop::Timeout)
+        } else {
+            None
+        };
+        self.stopped.set(stop);
+        stop.is_none()
+    }
+
+    /// Why the work stopped, if it did.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stopped.get()
+    }
+}
+
+/// How many reports are looked at between two looks at the clock and the cancel flag.
+const CHECK_EVERY: usize = 64;
 
 /// The whole condition a report must meet, as one expression: the expression, the `ip` term
 /// (`ip;:BLOCK`, or `ip:BLOCK` when indirect) and the filter, joined by `and`.
@@ -48,12 +118,26 @@ impl Dataset {
     /// [`condition`], newest first, reduced to the newest of each `{ip, port}` pair with
     /// `most_recent`; then either the page asked for or the summary.
     pub fn search(&self, endpoint: Endpoint, request: &SearchRequest) -> SearchOutcome<'_> {
+        self.search_within(endpoint, request, &Work::unbounded())
+    }
+
+    /// [`Dataset::search`], stopping when `work` says so ([`SearchOutcome::Stopped`]).
+    pub fn search_within(
+        &self,
+        endpoint: Endpoint,
+        request: &SearchRequest,
+        work: &Work,
+    ) -> SearchOutcome<'_> {
         let params = &request.params;
         let matcher = condition(params).map(|c| Matcher::new(&c, &params.match_options()));
-        let matching = self.matching(endpoint, params, matcher.as_ref());
+        let matching = self.matching(endpoint, params, matcher.as_ref(), work);
         let page = match &request.answer {
             Answer::Summary(s) => {
-                return SearchOutcome::Summary(summary::summarize(matching.map(|e| &e.report), s));
+                let summary = summary::summarize(matching.map(|e| &e.report), s);
+                return match work.stopped() {
+                    Some(stop) => SearchOutcome::Stopped(stop),
+                    None => SearchOutcome::Summary(summary),
+                };
             }
             Answer::Results(page) => page.get(),
         };
@@ -67,6 +151,9 @@ impl Dataset {
             }
             count += 1;
         }
+        if let Some(stop) = work.stopped() {
+            return SearchOutcome::Stopped(stop);
+        }
         if results.is_empty() {
             return SearchOutcome::NoResults;
         }
@@ -76,17 +163,21 @@ impl Dataset {
         SearchOutcome::Page(ResultsPage::new(page, pages, count, results))
     }
 
-    /// The matching entries, newest first.
+    /// The matching entries, newest first, until `work` says to stop.
     fn matching<'d: 'r, 'r>(
         &'d self,
         endpoint: Endpoint,
         params: &'r SearchParams,
         matcher: Option<&'r Matcher>,
+        work: &'r Work,
     ) -> impl Iterator<Item = &'d Entry> + 'r {
         let mut seen = HashSet::new();
         let most_recent = params.most_recent.unwrap_or(false);
         self.window(params.from, params.to)
             .iter()
+            .enumerate()
+            .take_while(move |(i, _)| i % CHECK_EVERY != 0 || work.go_on())
+            .map(|(_, e)| e)
             .filter(move |e| endpoint == Endpoint::Protocols || e.domain)
             .filter(move |e| matcher.is_none_or(|m| m.matches(&e.report)))
             .filter(move |e| match (most_recent, e.service) {

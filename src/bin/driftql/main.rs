@@ -81,6 +81,19 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// Puts SIGPIPE back to its default action, as for every Unix filter: when the reader of the
+/// output goes away (`driftql search ... | head`), the process ends quietly, with the status a
+/// shell reports for SIGPIPE, instead of failing a write. (Rust programs start with it ignored.)
+/// Not for `serve`, which writes to sockets, not to a pipe.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, at start-up, before any thread
+    // runs; no handler is installed.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// The exit status table, as `--help` shows it.
 const EXIT_STATUS_HELP: &str = "\
 Exit status:
@@ -93,6 +106,9 @@ Exit status:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        restore_sigpipe();
+    }
     let code = match cli.command {
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),

@@ -157,9 +157,15 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
         }
     }
     if let Some(t) = pages.truncation()
-        && (paging || t.reason == TruncationReason::PageCap)
+        && (paging || t.reason != TruncationReason::Budget)
     {
         eprintln!("warning: {t}");
+    }
+    if pages.duplicates_dropped() > 0 {
+        eprintln!(
+            "warning: the API sent {} reports a second time, on later pages; each was printed once",
+            pages.duplicates_dropped()
+        );
     }
     status
 }

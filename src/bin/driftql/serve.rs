@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use driftql::export::{DEFAULT_MAX_LINE, ReadOptions};
@@ -44,13 +45,42 @@ pub struct ServeArgs {
     /// Answer 429 when more than N searches run at once (the real service allows 5).
     #[arg(long, value_name = "N")]
     max_concurrent: Option<usize>,
+    /// The seconds one search may take; past it, it stops and the answer is 422.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    search_timeout: f64,
+    /// The seconds a client has to send a request head, and a kept-alive connection may stay
+    /// idle.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    header_timeout: f64,
+    /// The most connections open at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    max_connections: usize,
+    /// On Ctrl-C or SIGTERM, the seconds the requests under way have to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    shutdown_timeout: f64,
+}
+
+/// Seconds as a duration, refusing what is not a positive number.
+fn seconds(name: &str, value: f64) -> Result<Duration, Exit> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            eprintln!("driftql: --{name} takes a number of seconds above 0, not {value}");
+            Exit::Syntax
+        })
 }
 
 pub fn serve(args: ServeArgs) -> Status {
-    let dataset = Arc::new(load(&args)?);
+    let shutdown_timeout = seconds("shutdown-timeout", args.shutdown_timeout)?;
     let options = ServerOptions::default()
         .with_enterprise(args.enterprise)
-        .with_max_concurrent(args.max_concurrent);
+        .with_max_concurrent(args.max_concurrent)
+        .with_search_timeout(seconds("search-timeout", args.search_timeout)?)
+        .with_header_timeout(seconds("header-timeout", args.header_timeout)?)
+        .with_max_connections(args.max_connections)
+        .with_shutdown_timeout(shutdown_timeout);
+    let dataset = Arc::new(load(&args)?);
     let options = match args.token {
         Some(t) => options.with_token(t),
         None => options,
@@ -79,6 +109,9 @@ pub fn serve(args: ServeArgs) -> Status {
         drop(out);
         server.run().await
     });
+    // Searches still running when the deadline passed are cancelled with their connections;
+    // do not wait for them longer than that either.
+    runtime.shutdown_timeout(shutdown_timeout);
     match result {
         Ok(()) => {
             eprintln!("driftql: stopped");
