@@ -1,8 +1,8 @@
 //! A local Driftnet-compatible API server over an in-memory dataset (feature `server`).
 //!
-//! It answers the Driftnet API's endpoints (the table below) over a [`Dataset`] loaded from NDJSON
-//! ([`Dataset::from_ndjson`]) or generated ([`Dataset::sample`]), with the expression semantics
-//! of the evaluator ([`crate::eval`]). It is what `driftql serve` runs; tests and demos use it
+//! It answers the Driftnet API's endpoints (the table below) over a [`Dataset`] read from a scan
+//! export ([`Dataset::read`], every layout [`crate::export`] reads) or generated
+//! ([`Dataset::sample`]), with the expression semantics of the evaluator ([`crate::eval`]). It is what `driftql serve` runs; tests and demos use it
 //! as a stand-in for the real service.
 //!
 //! ```no_run
