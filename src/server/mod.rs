@@ -121,6 +121,26 @@
 //! - With [`ServerOptions::max_concurrent`] set, a search beyond that many running at once gets
 //!   429 (the real service allows 5 per token); by default there is no cap.
 //!
+//! # Limits
+//!
+//! No client can hold the server:
+//!
+//! - A search may take [`ServerOptions::search_timeout`] (10 s); past it, it stops and the
+//!   answer is **422** (`search-timeout`). It also stops as soon as its client hangs up (the
+//!   request's handler is dropped). [`ServerOptions::max_concurrent`] counts a search until its
+//!   work has stopped, not until its answer was sent.
+//! - A client has [`ServerOptions::header_timeout`] (10 s) to send a request head; the same time
+//!   closes a kept-alive connection that stays idle.
+//! - At most [`ServerOptions::max_connections`] (128) connections are open; more wait in the
+//!   listen queue until one closes, so the server never runs out of file descriptors.
+//! - A URL longer than [`MAX_URL_BYTES`](crate::models::MAX_URL_BYTES) (32 KiB, as the CDN in
+//!   front of the real API) is answered **414** (`uri-too-long`) whatever its length: past the
+//!   limit the connection loop answers it before the request line is held in memory. Two
+//!   `Authorization` headers are a **400** (`repeated-header`).
+//! - On shutdown the server stops accepting, lets the requests under way finish for at most
+//!   [`ServerOptions::shutdown_timeout`] (10 s), and returns, even while a client has sent half
+//!   a request head.
+//!
 //! # Performance
 //!
 //! The dataset is held in memory behind an [`Arc`], sorted newest first once at load, so a
