@@ -172,3 +172,57 @@ fn serve_refuses_a_file_without_a_valid_report() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5));
 }
+
+#[test]
+fn serve_reads_every_layout_filter_reads_with_the_same_bound_on_a_line() {
+    // A pretty-printed array, as `jq .` writes it.
+    let pretty = serde_json::to_string_pretty(&serde_json::json!([
+        {"date": "2024-05-01", "id": "p1", "items": [{"type": "port-tcp", "value": "443"}]},
+        {"date": "2024-05-02", "id": "p2", "items": [{"type": "port-tcp", "value": "22"}]}
+    ]))
+    .unwrap();
+    let path = temp_file("pretty.json", &pretty);
+    let (_serving, addr) = serve(&["--data", path.to_str().unwrap()]);
+    let a = get(
+        addr,
+        "/v1/scan/protocols",
+        &[("expression", "port-tcp:443")],
+    );
+    assert_eq!(a.json()["results"][0]["id"], "p1");
+    std::fs::remove_file(path).ok();
+
+    // A line past --max-line is reported and skipped; the others are served.
+    let long = format!(
+        r#"{{"date":"2024-05-03","id":"{}","items":[]}}"#,
+        "x".repeat(5000)
+    );
+    let data = format!(
+        "{long}\n{}\n",
+        r#"{"date":"2024-05-04","id":"short","items":[{"type":"port-tcp","value":"443"}]}"#
+    );
+    let path = temp_file("long.ndjson", &data);
+    let (mut serving, addr) = serve(&["--data", path.to_str().unwrap(), "--max-line", "1000"]);
+    let a = get(
+        addr,
+        "/v1/scan/protocols",
+        &[("expression", "port-tcp:443")],
+    );
+    assert_eq!(a.json()["result_count"], 1);
+    let _ = serving.0.kill();
+    let mut stderr = String::new();
+    serving
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains(&format!(
+            ":1: the line is {} bytes long, longer than the limit of 1000 bytes",
+            long.len()
+        )),
+        "{stderr}"
+    );
+    std::fs::remove_file(path).ok();
+}
