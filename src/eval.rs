@@ -69,6 +69,8 @@
 //! - **`url:`** matches when the URL's host matches the value as for `host:`, or the value's words
 //!   match the URL's words as a text match.
 //! - **`port-tcp`, `port-udp`**: numeric equality.
+//! - **`asn`**: numeric equality of the system's number, written `AS15169` or `15169` on either
+//!   side (`AS` in any case); a `*` prefix matches nothing, as for ports.
 //!
 //! # Decisions where the reference is silent
 //!
@@ -315,6 +317,8 @@ enum Class {
     Host,
     Url,
     Port,
+    /// An autonomous system number, compared as a number.
+    Asn,
     /// A case-insensitive keyword type (`geo-country`).
     Keyword,
     /// A pseudo-type: compares the context of items of the given type, case-sensitively.
@@ -336,6 +340,7 @@ fn classify(ty: &str) -> Class {
         (_, Kind::Host) => Class::Host,
         (_, Kind::Url) => Class::Url,
         (_, Kind::Port) => Class::Port,
+        (_, Kind::Asn) => Class::Asn,
         (_, Kind::Keyword) => Class::Keyword,
         (_, _) => Class::Text,
     }
@@ -378,6 +383,8 @@ enum Test {
     Ip(IpNet),
     /// The value is this port number.
     Port(u16),
+    /// The value is this autonomous system number (`AS15169` or `15169`).
+    Asn(u32),
     /// The value (or a `url` item's host) matches.
     Host(HostPattern),
     /// The URL's host matches, or its words do.
@@ -405,6 +412,13 @@ impl TermMatcher {
             Class::Port => {
                 let test = match types::parse_port(value) {
                     Some(port) if !prefix => Test::Port(port),
+                    _ => Test::Never,
+                };
+                (own_type(), test)
+            }
+            Class::Asn => {
+                let test = match types::parse_asn(value) {
+                    Some(asn) if !prefix => Test::Asn(asn),
                     _ => Test::Never,
                 };
                 (own_type(), test)
@@ -533,6 +547,7 @@ impl TermMatcher {
             }
             Test::Ip(net) => ip_in(net, value),
             Test::Port(port) => types::parse_port(value) == Some(*port),
+            Test::Asn(asn) => types::parse_asn(value) == Some(*asn),
             Test::Host(pattern) => {
                 if matches!(self.select, Select::HostOrUrl)
                     && item.item_type().eq_ignore_ascii_case("url")

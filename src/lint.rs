@@ -84,6 +84,14 @@ lints! {
     HostWithScheme = "host-with-scheme", Warning, "`host:https://...` or a path", Some("`url`");
     /// `not not x`.
     DoubleNegation = "double-negation", Warning, "`not not x`", Some("drop both");
+    /// A hash value of the wrong shape (`obj-sha1` 40 hex digits, `obj-sha256` 64, `obj-md5`
+    /// 32, `obj-murmur3` a signed 32-bit integer).
+    InvalidHash = "invalid-hash", Error,
+        "an `obj-sha1`/`obj-sha256`/`obj-md5` value that is not 40/64/32 hex digits, or an `obj-murmur3` that is not a signed 32-bit integer", None;
+    /// A `cve` value that is not `CVE-YYYY-NNNN`.
+    InvalidCve = "invalid-cve", Error, "a `cve` value that is not `CVE-YYYY-NNNN` (4 or more digits at the end)", None;
+    /// An `asn` value that is not `AS` and digits, or digits.
+    InvalidAsn = "invalid-asn", Error, "an `asn` value that is not `AS15169` or `15169`, or has `*`", None;
 }
 
 impl Lint {

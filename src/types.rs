@@ -20,6 +20,8 @@ pub enum Kind {
     Url,
     /// A TCP or UDP port, an integer 0–65535.
     Port,
+    /// An autonomous system number, `AS15169` or `15169`: compared as a number.
+    Asn,
     /// A keyword: only whole-value equality makes sense.
     Keyword,
     /// Free text: `:` matches words, `=` the whole value.
@@ -38,6 +40,14 @@ pub enum ValueSyntax {
     Port,
     /// An ISO 3166-1 alpha-2 country code, two uppercase ASCII letters.
     CountryCode,
+    /// A hash written as this many hex digits (SHA-1: 40, SHA-256: 64, MD5: 32).
+    Hex(usize),
+    /// A MurmurHash3 (favicon) hash: a signed 32-bit integer.
+    Murmur3,
+    /// A CVE identifier, `CVE-YYYY-NNNN` with 4 or more digits at the end.
+    Cve,
+    /// An autonomous system number: `AS` and digits, or the digits alone (at most 4294967295).
+    Asn,
 }
 
 /// Which items a type selects.
@@ -139,6 +149,33 @@ pub static TYPES: &[TypeInfo] = &[
     row("product-tag", Kind::Text),
     row("product-info", Kind::Text),
     TypeInfo {
+        value_syntax: ValueSyntax::Asn,
+        ..row("asn", Kind::Asn)
+    },
+    TypeInfo {
+        value_syntax: ValueSyntax::Cve,
+        ..row("cve", Kind::Text)
+    },
+    row("ja4x-hash", Kind::Text),
+    row("jarm-fuzzyhash", Kind::Text),
+    row("nuclei-name", Kind::Text),
+    TypeInfo {
+        value_syntax: ValueSyntax::Hex(40),
+        ..row("obj-sha1", Kind::Text)
+    },
+    TypeInfo {
+        value_syntax: ValueSyntax::Hex(64),
+        ..row("obj-sha256", Kind::Text)
+    },
+    TypeInfo {
+        value_syntax: ValueSyntax::Hex(32),
+        ..row("obj-md5", Kind::Text)
+    },
+    TypeInfo {
+        value_syntax: ValueSyntax::Murmur3,
+        ..row("obj-murmur3", Kind::Text)
+    },
+    TypeInfo {
         allows_keyword: false,
         selects: Selects::Every,
         slow: true,
@@ -149,6 +186,70 @@ pub static TYPES: &[TypeInfo] = &[
 /// The row the validator and evaluator use for a type that is not in the registry: free text,
 /// both operators.
 pub static UNKNOWN: TypeInfo = row("", Kind::Text);
+
+/// A context seen in Driftnet's answers: its name, the types whose items carry it, and what it
+/// means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ContextInfo {
+    /// The context, as written after `;`.
+    pub name: &'static str,
+    /// The types whose items carry it.
+    pub of: &'static [&'static str],
+    /// What it means.
+    pub about: &'static str,
+}
+
+const fn context(
+    name: &'static str,
+    of: &'static [&'static str],
+    about: &'static str,
+) -> ContextInfo {
+    ContextInfo { name, of, about }
+}
+
+/// The contexts seen in Driftnet's answers (beyond the empty context, the scanned address or
+/// host itself, and the protocol and header names that `protocol` and `http-header-name` name).
+pub static CONTEXTS: &[ContextInfo] = &[
+    context("cert-dns-name", &["host"], "a name in a TLS certificate"),
+    context(
+        "cert-ip-address",
+        &["ip"],
+        "an address in a TLS certificate",
+    ),
+    context(
+        "dns-ptr",
+        &["host"],
+        "the reverse DNS (PTR) name of the address",
+    ),
+    context("dns-ns", &["host"], "a name server of the domain"),
+    context(
+        "dns-a",
+        &["ip"],
+        "an address the name resolves to (DNS A record)",
+    ),
+    context(
+        "nmap-app",
+        &["product-tag", "product-info"],
+        "what nmap's service detection named",
+    ),
+    context("html", &["title"], "the title of an HTML page"),
+    context(
+        "cert",
+        &["subject", "issuer"],
+        "a TLS certificate's subject or issuer",
+    ),
+    context(
+        "favicon",
+        &["obj-sha1", "obj-sha256", "obj-md5", "obj-murmur3"],
+        "the hash of the site's favicon",
+    ),
+];
+
+/// The known context with this name (case-sensitive, as contexts are).
+pub fn lookup_context(name: &str) -> Option<&'static ContextInfo> {
+    CONTEXTS.iter().find(|c| c.name == name)
+}
 
 /// The known `protocol` names, as the server spells them (values are case-sensitive).
 pub static KNOWN_PROTOCOLS: &[&str] = &[
@@ -220,6 +321,46 @@ pub fn parse_ip_or_cidr(s: &str) -> Option<IpNet> {
     })
 }
 
+/// Parses a MurmurHash3 (favicon) hash: a signed 32-bit integer in decimal (a `-` allowed, no
+/// `+`, no spaces).
+pub fn parse_murmur3(s: &str) -> Option<i32> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses an autonomous system number: `AS` (in any case) followed by digits, or the digits
+/// alone, at most 4294967295.
+pub fn parse_asn(s: &str) -> Option<u32> {
+    let digits = match s.get(..2) {
+        Some(p) if p.eq_ignore_ascii_case("as") => &s[2..],
+        _ => s,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Whether `s` is a CVE identifier: `CVE-` (in any case), a four-digit year, `-`, and four or
+/// more digits.
+pub fn is_cve(s: &str) -> bool {
+    let Some(rest) = s
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("cve-"))
+        .map(|_| &s[4..])
+    else {
+        return false;
+    };
+    let Some((year, number)) = rest.split_once('-') else {
+        return false;
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    year.len() == 4 && digits(year) && number.len() >= 4 && digits(number)
+}
+
 /// Parses a port number: one or more ASCII digits with a value of at most 65535 (leading zeros
 /// allowed, no sign, no spaces).
 pub fn parse_port(s: &str) -> Option<u16> {
@@ -265,6 +406,7 @@ mod tests {
     fn lookup_ignores_case() {
         assert_eq!(lookup("GEO-Country").map(|t| t.name), Some("geo-country"));
         assert!(lookup("cert-dns-name").is_none());
+        assert_eq!(lookup("OBJ-SHA1").map(|t| t.name), Some("obj-sha1"));
     }
 
     #[test]
@@ -276,6 +418,44 @@ mod tests {
         assert_eq!(closest("ur"), Some("url"));
         assert_eq!(closest("port-ucp"), None);
         assert_eq!(closest("Titel"), Some("title"));
+        // The names seen in real answers are suggested too.
+        assert_eq!(closest("cvee"), Some("cve"));
+        assert_eq!(closest("obj-sha"), Some("obj-sha1"));
+        assert_eq!(closest("nuclei-nam"), Some("nuclei-name"));
+        assert!(similar("obj-md4").iter().any(|&(n, _)| n == "obj-md5"));
+    }
+
+    #[test]
+    fn the_new_value_syntaxes() {
+        assert_eq!(parse_murmur3("-2057558656"), Some(-2057558656));
+        assert_eq!(parse_murmur3("2147483647"), Some(i32::MAX));
+        for bad in ["2147483648", "+1", "", "-", "1.5", "0x1f"] {
+            assert_eq!(parse_murmur3(bad), None, "{bad}");
+        }
+        assert_eq!(parse_asn("AS15169"), Some(15169));
+        assert_eq!(parse_asn("as15169"), Some(15169));
+        assert_eq!(parse_asn("15169"), Some(15169));
+        for bad in ["AS", "ASN15169", "AS-1", "4294967296", "", "AS 1"] {
+            assert_eq!(parse_asn(bad), None, "{bad}");
+        }
+        assert!(is_cve("CVE-2021-44228") && is_cve("cve-1999-0001") && is_cve("CVE-2024-1234567"));
+        for bad in [
+            "CVE-2021-442",
+            "CVE-21-44228",
+            "CVE2021-44228",
+            "CVE-2021-44228x",
+            "2021-44228",
+        ] {
+            assert!(!is_cve(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_context_names_known_types() {
+        for c in CONTEXTS {
+            assert!(c.of.iter().all(|t| lookup(t).is_some()), "{}", c.name);
+            assert_eq!(lookup_context(c.name), Some(c));
+        }
     }
 
     #[test]

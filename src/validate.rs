@@ -264,6 +264,9 @@ impl Cx<'_> {
             ValueSyntax::IpOrCidr => self.ip_value(t),
             ValueSyntax::Port => self.port_value(t),
             ValueSyntax::CountryCode => self.country_value(t),
+            ValueSyntax::Hex(_) | ValueSyntax::Murmur3 => self.hash_value(t, info.value_syntax),
+            ValueSyntax::Cve => self.cve_value(t),
+            ValueSyntax::Asn => self.asn_value(t),
             ValueSyntax::Any => {}
         }
         if matches!(info.selects, Selects::ContextOf("server-banner")) {
@@ -378,6 +381,63 @@ impl Cx<'_> {
         ));
     }
 
+    /// A hash: so many hex digits, or a signed 32-bit integer. A prefix (`*`) only has to start
+    /// one: hex digits, no more than the hash holds.
+    fn hash_value(&mut self, t: &Term, syntax: ValueSyntax) {
+        let v = t.value();
+        let (ok, what) = match syntax {
+            ValueSyntax::Hex(n) => {
+                let hex = v.bytes().all(|b| b.is_ascii_hexdigit());
+                let ok = hex && (v.len() == n || (t.is_prefix() && v.len() < n));
+                (ok, format!("{n} hex digits"))
+            }
+            _ => {
+                let ok = types::parse_murmur3(v).is_some();
+                (
+                    ok,
+                    "a signed 32-bit integer, e.g. `-2057558656`".to_string(),
+                )
+            }
+        };
+        if ok {
+            return;
+        }
+        let d = self.push(
+            Lint::InvalidHash,
+            Self::value_and_prefix(t),
+            format!("`{v}` is not an `{}` hash", t.ty()),
+        );
+        d.help = Some(format!("an `{}` hash is {what}", t.ty()));
+    }
+
+    fn cve_value(&mut self, t: &Term) {
+        let v = t.value();
+        // A prefix only has to start an identifier: `CVE-2021-*`.
+        let ok = types::is_cve(v) || (t.is_prefix() && types::is_cve(&cve_completion(v)));
+        if ok {
+            return;
+        }
+        let d = self.push(
+            Lint::InvalidCve,
+            Self::value_and_prefix(t),
+            format!("`{v}` is not a CVE identifier"),
+        );
+        d.help = Some("write it as `CVE-YYYY-NNNN`, e.g. `cve=CVE-2021-44228`".into());
+    }
+
+    fn asn_value(&mut self, t: &Term) {
+        let v = t.value();
+        let message = if types::parse_asn(v).is_none() {
+            format!("`{v}` is not an autonomous system number")
+        } else if t.is_prefix() {
+            "an autonomous system number cannot be a prefix (`*`)".to_string()
+        } else {
+            return;
+        };
+        let d = self.push(Lint::InvalidAsn, Self::value_and_prefix(t), message);
+        d.help = Some("write `AS` and its number, or the number alone: `asn:AS15169`".into());
+    }
+
     fn country_value(&mut self, t: &Term) {
         let v = t.value();
         if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -415,6 +475,17 @@ impl Cx<'_> {
             d.fix = value_fix(t, known);
         }
     }
+}
+
+/// The shortest CVE identifier `prefix` starts, to judge a prefix: its digits and dashes
+/// completed with zeros (`CVE-2021-` → `CVE-2021-0000`).
+fn cve_completion(prefix: &str) -> String {
+    const SHAPE: &str = "CVE-0000-0000";
+    let mut out = prefix.to_owned();
+    if prefix.len() < SHAPE.len() && SHAPE.is_char_boundary(prefix.len()) {
+        out.push_str(&SHAPE[prefix.len()..]);
+    }
+    out
 }
 
 /// A fix replacing the term's operator.

@@ -349,7 +349,7 @@ async fn summary_contexts_select_and_drop_items() {
     );
     let cert_or_rdns = direct_count(
         &matching,
-        |i| i.ty == "host" && (i.context == "cert-dns-name" || i.context == "reverse-dns"),
+        |i| i.ty == "host" && (i.context == "cert-dns-name" || i.context == "dns-ptr"),
         |i| &i.value,
     );
     assert!(scanned.len() < not_cert.len() && not_cert.len() < all.len());
@@ -373,7 +373,7 @@ async fn summary_contexts_select_and_drop_items() {
     assert_eq!(s.values, not_cert);
     let s = summarize("host")
         .context("cert-dns-name")
-        .context("reverse-dns")
+        .context("dns-ptr")
         .limit(big)
         .send()
         .await

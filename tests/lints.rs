@@ -95,7 +95,8 @@ fn every_lint_has_a_firing_case_and_a_near_miss() {
 fn every_lint_fires_with_its_severity_and_fixes_only_when_it_has_a_fix() {
     let all = "geo-country:gb or ip=1.2.3.4 or ip:1.2.3.999 or port-tcp:x or geo-country=GBR \
                or title:\"\" or http-header;Server:x or protocol=SSH or tilte:x \
-               or search-term:x or host:a.com/b or not not a:1";
+               or search-term:x or host:a.com/b or not not a:1 or obj-sha1=abc \
+               or cve=CVE-1 or asn:ASX";
     let found = driftql::parse(all).unwrap().validate();
     for d in &found {
         let lint = Lint::from_code(d.code).expect("a lint of the table");

@@ -58,6 +58,7 @@
 //!   ([`TruncationReason::Incomplete`]).
 
 mod error;
+mod lookups;
 mod paging;
 mod retry;
 mod search;
@@ -74,16 +75,20 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 pub use error::{ConfigError, Error, PageError};
+pub use lookups::{DEFAULT_MAX_IPPORTS_REQUESTS, IpSummaryBuilder, PortsBuilder};
 pub use paging::{Pages, Reports, Truncation, TruncationReason};
 pub use search::{SearchBuilder, SummaryBuilder};
 
 // The wire model the client speaks, from `crate::models`.
-pub use crate::models::{Account, Endpoint, MAX_PAGES, PAGE_SIZE, Quota, ResultsPage, Summary};
+pub use crate::models::{
+    Account, Endpoint, IpPorts, IpSummary, MAX_PAGES, PAGE_SIZE, Ports, Quota, ResultsPage, Summary,
+};
 
 use retry::{Failure, RETRIED_STATUSES, RetryPolicy};
 use secret::{REDACTED, Token};
 
 use crate::Query;
+use crate::models::IpParam;
 
 /// The API's address.
 pub const DEFAULT_BASE_URL: &str = "https://api.driftnet.io";
@@ -167,6 +172,42 @@ impl Client {
     /// A search of `scan/domains`.
     pub fn domains(&self) -> SearchBuilder {
         SearchBuilder::new(self.clone(), Endpoint::Domains)
+    }
+
+    /// A search of `scan/favicons`: reports by their favicon, with
+    /// [`favicon`](SearchBuilder::favicon) (a hash) or a `url:` [`field`](SearchBuilder::field).
+    pub fn favicons(&self) -> SearchBuilder {
+        SearchBuilder::new(self.clone(), Endpoint::Favicons)
+    }
+
+    /// A search of `domain/rdns`: reports by reverse DNS name or name server, with
+    /// [`ip`](SearchBuilder::ip), [`host`](SearchBuilder::host) or
+    /// [`nameserver`](SearchBuilder::nameserver).
+    pub fn rdns(&self) -> SearchBuilder {
+        SearchBuilder::new(self.clone(), Endpoint::Rdns)
+    }
+
+    /// A search of `ct/log`, the certificate log: reports whose certificates name a host, with
+    /// a `host:` [`field`](SearchBuilder::field).
+    pub fn ct_log(&self) -> SearchBuilder {
+        SearchBuilder::new(self.clone(), Endpoint::CtLog)
+    }
+
+    /// The open ports of an address or block, counted over the last 30 days by default
+    /// (`GET /v1/scan/ports`).
+    pub fn ports(&self, ip: impl Into<IpParam>) -> lookups::PortsBuilder {
+        lookups::PortsBuilder::new(self.clone(), ip.into(), false)
+    }
+
+    /// The open ports of each address of a block (`GET /v1/scan/ipports`). A block of more
+    /// than 1,024 addresses is asked for in requests of 1,024 each, and the answers merged.
+    pub fn ipports(&self, block: impl Into<IpParam>) -> lookups::PortsBuilder {
+        lookups::PortsBuilder::new(self.clone(), block.into(), true)
+    }
+
+    /// What is known of an address: its domain and its entity (`GET /v1/ip/summary`).
+    pub fn ip_summary(&self, ip: IpAddr) -> lookups::IpSummaryBuilder {
+        lookups::IpSummaryBuilder::new(self.clone(), ip)
     }
 
     /// A search of `scan/protocols` for `query`: `client.protocols().expression(query)`.

@@ -8,15 +8,15 @@ use super::{Client, Error};
 use crate::Query;
 use crate::diagnostic::Diagnostic;
 use crate::models::{
-    Date, Endpoint, Filter, IpParam, MAX_PAGES, MAX_URL_BYTES, Page, RequestError, ResultsPage,
-    SearchParams, SearchRequest, Slop, Summary, SummaryAnswer, SummaryField, SummaryLimit,
-    SummaryParams,
+    Date, Endpoint, FaviconHash, Filter, IpParam, MAX_PAGES, MAX_URL_BYTES, Page, RequestError,
+    ResultsPage, SearchParams, SearchRequest, Slop, Summary, SummaryAnswer, SummaryField,
+    SummaryLimit, SummaryParams,
 };
 
 /// Checks the search's parameters: the expression's errors are [`Error::InvalidQuery`], the
 /// others [`Error::InvalidRequest`].
-fn check(params: &SearchParams) -> Result<Vec<Diagnostic>, Error> {
-    params.check().map_err(|e| match e {
+fn check(params: &SearchParams, endpoint: Endpoint) -> Result<Vec<Diagnostic>, Error> {
+    params.check(endpoint).map_err(|e| match e {
         RequestError::ExpressionInvalid(v) => Error::InvalidQuery(v),
         other => Error::InvalidRequest(other),
     })
@@ -41,7 +41,9 @@ fn within_limit(url: Url) -> Result<Url, Error> {
     Ok(url)
 }
 
-/// A search of `scan/protocols` or `scan/domains`, built up parameter by parameter.
+/// A search of one of the search endpoints (`scan/protocols`, `scan/domains`, `scan/favicons`,
+/// `domain/rdns`, `ct/log`), built up parameter by parameter. A parameter the endpoint does not
+/// take ([`Endpoint::takes`]) is refused when the request is checked.
 ///
 /// Unset parameters are not sent. Before anything is sent the request is checked: the
 /// expression's validation errors give [`Error::InvalidQuery`] (warnings do not block; see
@@ -104,9 +106,53 @@ impl SearchBuilder {
         self
     }
 
-    /// `filter`: one more term that results must match.
+    /// `filter`: a term results must match; each call adds one more, and results must match
+    /// at least one of them (the API OR-s filters).
     pub fn filter(mut self, filter: Filter) -> Self {
-        self.params.filter = Some(filter);
+        self.params.filters.push(filter);
+        self
+    }
+
+    /// `field` (an older parameter): a term results must match; each call adds one more, and
+    /// results must match all of them. Prefer [`expression`](Self::expression), which says
+    /// the same and more; this is for scripts that still send `field`, and for the favicons
+    /// (`url:`) and certificate log (`host:`) endpoints, which search by it.
+    pub fn field(mut self, term: Filter) -> Self {
+        self.params.fields.push(term);
+        self
+    }
+
+    /// `keyword` (an older parameter): `T:V`, meaning the term `T=V`; see
+    /// [`Filter::keyword`]. Each call adds one more, AND-ed. Prefer
+    /// [`expression`](Self::expression).
+    pub fn keyword(mut self, term: Filter) -> Self {
+        self.params.keywords.push(term);
+        self
+    }
+
+    /// `query` (an older parameter): text, meaning `search-term:"TEXT"`; see
+    /// [`Filter::query`]. Each call adds one more, AND-ed. Prefer
+    /// [`expression`](Self::expression).
+    pub fn query(mut self, term: Filter) -> Self {
+        self.params.queries.push(term);
+        self
+    }
+
+    /// `sha1`, `sha256`, `md5` or `murmur3` (favicons): the hash of the favicon.
+    pub fn favicon(mut self, hash: FaviconHash) -> Self {
+        self.params.favicon = Some(hash);
+        self
+    }
+
+    /// `host` (rdns): reports whose reverse DNS name is this host or below it.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.params.host = Some(host.into());
+        self
+    }
+
+    /// `nameserver` (rdns): reports whose domain has this name server (or one below it).
+    pub fn nameserver(mut self, host: impl Into<String>) -> Self {
+        self.params.nameserver = Some(host.into());
         self
     }
 
@@ -162,7 +208,7 @@ impl SearchBuilder {
     /// [`send`](Self::send) would give before sending.
     pub fn check(&self) -> Result<Vec<Diagnostic>, Error> {
         Page::new(self.page)?;
-        check(&self.params)
+        check(&self.params, self.endpoint)
     }
 
     /// The parameters as they stand.
@@ -273,7 +319,7 @@ impl SummaryBuilder {
 
     /// Checks the request without sending it; see [`SearchBuilder::check`].
     pub fn check(&self) -> Result<Vec<Diagnostic>, Error> {
-        check(&self.params)
+        check(&self.params, self.endpoint)
     }
 
     /// The full URL [`send`](Self::send) would request; refused when it is longer than the API

@@ -325,6 +325,212 @@ impl<'de> Deserialize<'de> for Account {
     }
 }
 
+/// The open ports of an address or block (`GET /v1/scan/ports`): each port with the number of
+/// reports that saw it open, most first (at most 100), and the count of the others.
+///
+/// ```
+/// use driftql::models::Ports;
+/// let p: Ports = serde_json::from_str(r#"{"other": 0, "values": {"443": 10, "53": 4}}"#).unwrap();
+/// assert_eq!(p.values, [("443".to_string(), 10), ("53".to_string(), 4)]);
+/// assert!(!p.honeypot);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Ports {
+    /// `(port, count)` pairs in the order the server sent them.
+    pub values: Vec<(String, u64)>,
+    /// The counts beyond the listed ports, added up.
+    pub other: u64,
+    /// Whether the server flags the address as a honeypot (it answers on implausibly many
+    /// ports).
+    pub honeypot: bool,
+}
+
+impl Ports {
+    /// Ports of these counts, in this order.
+    pub fn new(values: Vec<(String, u64)>, other: u64, honeypot: bool) -> Self {
+        Ports {
+            values,
+            other,
+            honeypot,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Ports {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default, deserialize_with = "count")]
+            other: u64,
+            values: OrderedCounts,
+            #[serde(default)]
+            honeypot: Option<bool>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(Ports::new(
+            raw.values.0,
+            raw.other,
+            raw.honeypot.unwrap_or(false),
+        ))
+    }
+}
+
+impl Serialize for Ports {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("other", &self.other)?;
+        m.serialize_entry("values", &OrderedMap(&self.values))?;
+        if self.honeypot {
+            m.serialize_entry("honeypot", &true)?;
+        }
+        m.end()
+    }
+}
+
+/// Pairs written as a JSON object, in order.
+struct OrderedMap<'a, V>(&'a [(String, V)]);
+
+impl<V: Serialize> Serialize for OrderedMap<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// The open ports of each address of a block (`GET /v1/scan/ipports`), in the server's order,
+/// and the count of the addresses beyond those listed.
+///
+/// ```
+/// use driftql::models::IpPorts;
+/// let a: IpPorts = serde_json::from_str(
+///     r#"{"other": 0, "values": {"162.216.149.102": {"other": 0, "values": {"9100": 1}, "honeypot": true}}}"#,
+/// ).unwrap();
+/// assert_eq!(a.values[0].0, "162.216.149.102");
+/// assert!(a.values[0].1.honeypot);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IpPorts {
+    /// Each address with its ports.
+    pub values: Vec<(String, Ports)>,
+    /// Addresses beyond those listed.
+    pub other: u64,
+}
+
+impl IpPorts {
+    /// These addresses' ports, in this order.
+    pub fn new(values: Vec<(String, Ports)>, other: u64) -> Self {
+        IpPorts { values, other }
+    }
+
+    /// `self` and `more` as one answer: the addresses of both, `other` added up (for a block
+    /// asked for in several requests).
+    pub fn merge(&mut self, more: IpPorts) {
+        self.values.extend(more.values);
+        self.other += more.other;
+    }
+}
+
+impl<'de> Deserialize<'de> for IpPorts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default, deserialize_with = "count")]
+            other: u64,
+            values: OrderedPorts,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(IpPorts::new(raw.values.0, raw.other))
+    }
+}
+
+impl Serialize for IpPorts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("other", &self.other)?;
+        m.serialize_entry("values", &OrderedMap(&self.values))?;
+        m.end()
+    }
+}
+
+/// A JSON object of address → ports, read in document order.
+struct OrderedPorts(Vec<(String, Ports)>);
+
+impl<'de> Deserialize<'de> for OrderedPorts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedPorts;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of address → ports")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedPorts, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+                while let Some(entry) = map.next_entry::<String, Ports>()? {
+                    out.push(entry);
+                }
+                Ok(OrderedPorts(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// What is known of an address (`GET /v1/ip/summary`): its domain (from reverse DNS) and the
+/// entity its block belongs to.
+///
+/// ```
+/// use driftql::models::IpSummary;
+/// let s: IpSummary = serde_json::from_str(r#"{"domain": {"apex_domain": "dns.google", "cidr": "8.8.8.8/32", "context": "rdns"},
+///     "entity": {"cidr": "8.8.8.0/24", "context": "bgpasn", "name": "Google LLC"}}"#).unwrap();
+/// assert_eq!(s.domain.unwrap().apex_domain.as_deref(), Some("dns.google"));
+/// assert_eq!(s.entity.unwrap().name.as_deref(), Some("Google LLC"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IpSummary {
+    /// The domain the address's reverse DNS name belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<IpRecord>,
+    /// The entity the address's block is registered or routed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<IpRecord>,
+}
+
+/// One section of an [`IpSummary`]. Fields the server leaves out are `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IpRecord {
+    /// The registered domain, e.g. `dns.google`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_text"
+    )]
+    pub apex_domain: Option<String>,
+    /// The name, e.g. `Google LLC`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_text"
+    )]
+    pub name: Option<String>,
+    /// The block it is about.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_text"
+    )]
+    pub cidr: Option<String>,
+    /// Where it comes from, e.g. `rdns`, `bgpasn`, `whois`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_text"
+    )]
+    pub context: Option<String>,
+}
+
 /// The local server's answer to a prioritize request: `{"ip": "1.2.3.4", "port": 443,
 /// "queued": true}`. (The API documents no body.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,12 +20,17 @@ pub mod params;
 mod search;
 
 pub use answers::{
-    Account, ErrorBody, ParamDiagnostic, Prioritized, Quota, ResultsPage, Summary, SummaryAnswer,
+    Account, ErrorBody, IpPorts, IpRecord, IpSummary, ParamDiagnostic, Ports, Prioritized, Quota,
+    ResultsPage, Summary, SummaryAnswer,
 };
 pub use params::{
-    Date, Filter, IpParam, Page, RequestError, Slop, SummaryField, SummaryLimit, check_date_range,
+    Date, FaviconHash, Filter, HashKind, IpParam, Page, RequestError, Restrict, Slop, SummaryField,
+    SummaryLimit, check_date_range,
 };
-pub use search::{Answer, Pairs, PrioritizeParams, SearchParams, SearchRequest, SummaryParams};
+pub use search::{
+    Answer, IpSummaryParams, MAX_IPPORTS_ADDRESSES, Pairs, PortsParams, PrioritizeParams,
+    SearchParams, SearchRequest, SummaryParams, addresses,
+};
 
 /// Reports on one page of results.
 pub const PAGE_SIZE: u32 = 100;
@@ -37,7 +42,7 @@ pub const MAX_RESULTS: u64 = MAX_PAGES as u64 * PAGE_SIZE as u64;
 /// 32 KiB. The client refuses a longer request before sending it; the local server answers 414.
 pub const MAX_URL_BYTES: usize = 32 * 1024;
 
-/// A search endpoint: where reports are searched.
+/// A search endpoint: where reports are searched, page by page or as a summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Endpoint {
@@ -46,15 +51,82 @@ pub enum Endpoint {
     Protocols,
     /// `GET /v1/scan/domains`: domain-centred reports.
     Domains,
+    /// `GET /v1/scan/favicons`: reports by the hash of their favicon.
+    Favicons,
+    /// `GET /v1/domain/rdns`: reports by reverse DNS names and name servers.
+    Rdns,
+    /// `GET /v1/ct/log`: reports by the names in their TLS certificates.
+    CtLog,
 }
 
+/// The parameters of a page or a summary, which every search endpoint takes.
+const PAGE_AND_SUMMARY: &[&str] = &[
+    "page",
+    "summarize",
+    "summary_context",
+    "summary_nocontext",
+    "summary_limit",
+    "summary_cardinality",
+];
+
 impl Endpoint {
+    /// Every search endpoint.
+    pub const ALL: [Endpoint; 5] = [
+        Endpoint::Protocols,
+        Endpoint::Domains,
+        Endpoint::Favicons,
+        Endpoint::Rdns,
+        Endpoint::CtLog,
+    ];
+
     /// The path below the base URL, without a leading `/`, e.g. `v1/scan/protocols`.
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::Protocols => "v1/scan/protocols",
             Endpoint::Domains => "v1/scan/domains",
+            Endpoint::Favicons => "v1/scan/favicons",
+            Endpoint::Rdns => "v1/domain/rdns",
+            Endpoint::CtLog => "v1/ct/log",
         }
+    }
+
+    /// The parameters the endpoint takes besides those of a page and a summary.
+    pub fn params(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Protocols | Endpoint::Domains => &[
+                "ip",
+                "indirect",
+                "expression",
+                "field",
+                "keyword",
+                "query",
+                "slop",
+                "filter",
+                "from",
+                "to",
+                "most_recent",
+                "host_in_url",
+            ],
+            Endpoint::Favicons => &[
+                "sha1",
+                "sha256",
+                "md5",
+                "murmur3",
+                "field",
+                "filter",
+                "from",
+                "to",
+                "most_recent",
+                "host_in_url",
+            ],
+            Endpoint::Rdns => &["ip", "host", "nameserver", "from", "to", "most_recent"],
+            Endpoint::CtLog => &["field", "from", "to", "most_recent"],
+        }
+    }
+
+    /// Whether the endpoint takes the parameter `name`.
+    pub fn takes(self, name: &str) -> bool {
+        self.params().contains(&name) || PAGE_AND_SUMMARY.contains(&name)
     }
 }
 
@@ -62,3 +134,9 @@ impl Endpoint {
 pub const ACCOUNT_PATH: &str = "v1/admin/user";
 /// The path of the prioritize endpoint, below the base URL.
 pub const PRIORITIZE_PATH: &str = "v1/scan/protocols/prioritize";
+/// The path of the endpoint that counts an address's or a block's open ports.
+pub const PORTS_PATH: &str = "v1/scan/ports";
+/// The path of the endpoint that counts the open ports of each address of a block.
+pub const IPPORTS_PATH: &str = "v1/scan/ipports";
+/// The path of the endpoint that sums up what is known of an address.
+pub const IP_SUMMARY_PATH: &str = "v1/ip/summary";

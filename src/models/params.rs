@@ -43,15 +43,59 @@ pub enum RequestError {
     /// `expression` has validation errors.
     #[error("`expression`: {0}")]
     ExpressionInvalid(ValidationError),
-    /// `filter` is not valid syntax.
-    #[error("`filter`: {0}")]
-    FilterSyntax(Box<ParseError>),
-    /// `filter` holds more than one term, or a `not`.
-    #[error("`filter` takes exactly one term such as `port-tcp:443`, not `{0}`")]
-    FilterNotOneTerm(String),
-    /// `filter`'s term has validation errors.
-    #[error("`filter`: {0}")]
-    FilterInvalid(ValidationError),
+    /// A one-term parameter (`filter`, `field`, `keyword`, `query`) is not valid syntax.
+    #[error("`{param}`: {error}")]
+    TermSyntax {
+        /// The parameter.
+        param: &'static str,
+        /// The syntax error, with spans into the parameter's value.
+        error: Box<ParseError>,
+    },
+    /// A one-term parameter holds more than one term, or a `not`.
+    #[error("`{param}` takes exactly one term such as `port-tcp:443`, not `{text}`")]
+    NotOneTerm {
+        /// The parameter.
+        param: &'static str,
+        /// What it holds, in canonical form.
+        text: String,
+    },
+    /// A one-term parameter's term has validation errors.
+    #[error("`{param}`: {error}")]
+    TermInvalid {
+        /// The parameter.
+        param: &'static str,
+        /// The findings, with spans into the parameter's value.
+        error: ValidationError,
+    },
+    /// A favicon hash parameter is not a hash of its kind.
+    #[error("`{param}` must be {what}, not `{value}`")]
+    Hash {
+        /// The parameter (`sha1`, `sha256`, `md5` or `murmur3`).
+        param: &'static str,
+        /// What it must be.
+        what: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// `ipports` was given a block of more addresses than one request may cover.
+    #[error("`ip` covers {addresses} addresses; one `ipports` request covers at most {max}")]
+    BlockTooLarge {
+        /// How many addresses the block holds (saturated at `u64::MAX`).
+        addresses: u64,
+        /// The most one request covers.
+        max: u64,
+    },
+    /// `restrict` is not one of the ip/summary sections.
+    #[error("`restrict` must be one of whois, bgp, rwhois or rdns, not `{0}`")]
+    Restrict(String),
+    /// A parameter is not taken by the endpoint it was given for.
+    #[error("`{param}` is not a parameter of `{endpoint}`")]
+    NotForEndpoint {
+        /// The parameter.
+        param: &'static str,
+        /// The endpoint's path.
+        endpoint: &'static str,
+    },
     /// `summary_limit` is out of range.
     #[error("`summary_limit` must be from 1 to {max}, not {value}")]
     SummaryLimit {
@@ -132,10 +176,17 @@ impl RequestError {
         match self {
             RequestError::InvalidDate { .. } => "invalid-date",
             RequestError::DateOrder { .. } => "date-order",
-            RequestError::ExpressionSyntax(e) | RequestError::FilterSyntax(e) => e.code(),
-            RequestError::ExpressionInvalid(v) => v.first_code(),
-            RequestError::FilterNotOneTerm(_) => "filter-not-one-term",
-            RequestError::FilterInvalid(_) => "invalid-filter",
+            RequestError::ExpressionSyntax(e) | RequestError::TermSyntax { error: e, .. } => {
+                e.code()
+            }
+            RequestError::ExpressionInvalid(v) | RequestError::TermInvalid { error: v, .. } => {
+                v.first_code()
+            }
+            RequestError::NotOneTerm { .. } => "not-one-term",
+            RequestError::Hash { .. } => "invalid-hash",
+            RequestError::BlockTooLarge { .. } => "block-too-large",
+            RequestError::Restrict(_) => "invalid-restrict",
+            RequestError::NotForEndpoint { .. } => "not-for-endpoint",
             RequestError::SummaryLimit { .. } => "invalid-summary-limit",
             RequestError::Slop(_) => "invalid-slop",
             RequestError::Page(_) => "invalid-page",
@@ -159,13 +210,17 @@ impl RequestError {
         Some(match self {
             RequestError::InvalidDate { param, .. }
             | RequestError::Bool { param, .. }
-            | RequestError::Missing { param, .. } => param,
+            | RequestError::Missing { param, .. }
+            | RequestError::TermSyntax { param, .. }
+            | RequestError::NotOneTerm { param, .. }
+            | RequestError::TermInvalid { param, .. }
+            | RequestError::Hash { param, .. }
+            | RequestError::NotForEndpoint { param, .. } => param,
+            RequestError::BlockTooLarge { .. } => "ip",
+            RequestError::Restrict(_) => "restrict",
             RequestError::Repeated(param) => param,
             RequestError::DateOrder { .. } => "from",
             RequestError::ExpressionSyntax(_) | RequestError::ExpressionInvalid(_) => "expression",
-            RequestError::FilterSyntax(_)
-            | RequestError::FilterNotOneTerm(_)
-            | RequestError::FilterInvalid(_) => "filter",
             RequestError::SummaryLimit { .. } => "summary_limit",
             RequestError::Slop(_) => "slop",
             RequestError::Page(_) | RequestError::PageLimit(_) => "page",
@@ -227,6 +282,16 @@ impl Date {
             .map_err(|_| invalid())
     }
 
+    /// The date `days` days later (earlier when negative); `None` past the calendar's range.
+    pub fn plus_days(self, days: i64) -> Option<Date> {
+        self.0.checked_add(time::Duration::days(days)).map(Date)
+    }
+
+    /// The number of days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Date) -> i64 {
+        (later.0 - self.0).whole_days()
+    }
+
     /// The date from its parts; `None` when it is not a real calendar date.
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
         let month = time::Month::try_from(month).ok()?;
@@ -259,14 +324,18 @@ pub fn check_date_range(from: Option<Date>, to: Option<Date>) -> Result<(), Requ
     }
 }
 
-/// The `filter` parameter: exactly one term, parsed with the expression grammar and validated.
+/// A one-term parameter — `filter`, `field`, `keyword` or `query` — : exactly one term,
+/// parsed with the expression grammar and validated. `FromStr` reads a `filter`.
 ///
 /// ```
 /// use driftql::models::Filter;
 /// let f: Filter = "port-tcp:443".parse().unwrap();
 /// assert_eq!(f.to_string(), "port-tcp:443");
-/// assert_eq!("port-tcp:443 and title:x".parse::<Filter>().unwrap_err().code(), "filter-not-one-term");
-/// assert_eq!("port-tcp:http".parse::<Filter>().unwrap_err().code(), "invalid-filter");
+/// assert_eq!("port-tcp:443 and title:x".parse::<Filter>().unwrap_err().code(), "not-one-term");
+/// assert_eq!("port-tcp:http".parse::<Filter>().unwrap_err().code(), "invalid-port");
+/// // `keyword=T:V` is the term `T=V`; `query=TEXT` is `search-term:"TEXT"`.
+/// assert_eq!(Filter::keyword("product-tag:jira").unwrap().to_string(), "product-tag=jira");
+/// assert_eq!(Filter::query("admin login").unwrap().to_string(), r#"search-term:"admin login""#);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Filter(Term);
@@ -279,16 +348,68 @@ impl Filter {
 
     /// A filter from a term built in the program, validated.
     pub fn new(term: Term) -> Result<Filter, RequestError> {
-        let q = crate::Query::try_from(Expr::Term(term))
-            .map_err(|e| RequestError::FilterSyntax(Box::new(e)))?;
-        Filter::from_query(q)
+        Filter::built("filter", term)
     }
 
-    fn from_query(q: crate::Query) -> Result<Filter, RequestError> {
-        q.check().map_err(RequestError::FilterInvalid)?;
+    /// The value of the one-term parameter `param`, as written in the expression language.
+    pub fn parse_param(param: &'static str, s: &str) -> Result<Filter, RequestError> {
+        let q = crate::parse(s).map_err(|e| RequestError::TermSyntax {
+            param,
+            error: Box::new(e),
+        })?;
+        if !matches!(q.expr(), Expr::Term(_)) {
+            return Err(RequestError::NotOneTerm {
+                param,
+                text: q.to_string(),
+            });
+        }
+        Filter::from_query(param, q)
+    }
+
+    /// `field=T:V` (an older parameter): the term `T:V`.
+    pub fn field(s: &str) -> Result<Filter, RequestError> {
+        Filter::parse_param("field", s)
+    }
+
+    /// `keyword=T:V` (an older parameter): the term `T=V`, whichever operator it was written
+    /// with.
+    pub fn keyword(s: &str) -> Result<Filter, RequestError> {
+        let q = crate::parse(s).map_err(|e| RequestError::TermSyntax {
+            param: "keyword",
+            error: Box::new(e),
+        })?;
+        match q.into_expr() {
+            Expr::Term(t) => Filter::built("keyword", t.with_op(crate::Op::Keyword)),
+            other => Err(RequestError::NotOneTerm {
+                param: "keyword",
+                text: other.to_string(),
+            }),
+        }
+    }
+
+    /// `query=TEXT` (an older parameter): the term `search-term:"TEXT"`, the text taken as it is.
+    pub fn query(text: &str) -> Result<Filter, RequestError> {
+        Filter::built("query", Term::new("search-term", crate::Op::Match, text))
+    }
+
+    /// A term built in the program, for `param`, validated through its canonical form.
+    fn built(param: &'static str, term: Term) -> Result<Filter, RequestError> {
+        let q = crate::Query::try_from(Expr::Term(term)).map_err(|e| RequestError::TermSyntax {
+            param,
+            error: Box::new(e),
+        })?;
+        Filter::from_query(param, q)
+    }
+
+    fn from_query(param: &'static str, q: crate::Query) -> Result<Filter, RequestError> {
+        q.check()
+            .map_err(|error| RequestError::TermInvalid { param, error })?;
         match q.into_expr() {
             Expr::Term(t) => Ok(Filter(t)),
-            other => Err(RequestError::FilterNotOneTerm(other.to_string())),
+            other => Err(RequestError::NotOneTerm {
+                param,
+                text: other.to_string(),
+            }),
         }
     }
 }
@@ -296,11 +417,7 @@ impl Filter {
 impl FromStr for Filter {
     type Err = RequestError;
     fn from_str(s: &str) -> Result<Filter, RequestError> {
-        let q = crate::parse(s).map_err(|e| RequestError::FilterSyntax(Box::new(e)))?;
-        if !matches!(q.expr(), Expr::Term(_)) {
-            return Err(RequestError::FilterNotOneTerm(q.to_string()));
-        }
-        Filter::from_query(q)
+        Filter::parse_param("filter", s)
     }
 }
 
@@ -310,6 +427,156 @@ impl fmt::Display for Filter {
     }
 }
 display_serialize!(Filter);
+
+/// Which hash a favicon search is by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HashKind {
+    /// `sha1`: 40 hex digits.
+    Sha1,
+    /// `sha256`: 64 hex digits.
+    Sha256,
+    /// `md5`: 32 hex digits.
+    Md5,
+    /// `murmur3`: a signed 32-bit integer (the mmh3 hash Shodan-style tools print).
+    Murmur3,
+}
+
+impl HashKind {
+    /// Every kind, in the order of the API's documentation.
+    pub const ALL: [HashKind; 4] = [
+        HashKind::Sha1,
+        HashKind::Sha256,
+        HashKind::Md5,
+        HashKind::Murmur3,
+    ];
+
+    /// The parameter's name.
+    pub const fn param(self) -> &'static str {
+        match self {
+            HashKind::Sha1 => "sha1",
+            HashKind::Sha256 => "sha256",
+            HashKind::Md5 => "md5",
+            HashKind::Murmur3 => "murmur3",
+        }
+    }
+
+    /// The item type the favicon's hash is kept in, in a report.
+    pub const fn item_type(self) -> &'static str {
+        match self {
+            HashKind::Sha1 => "obj-sha1",
+            HashKind::Sha256 => "obj-sha256",
+            HashKind::Md5 => "obj-md5",
+            HashKind::Murmur3 => "obj-murmur3",
+        }
+    }
+
+    /// What a value of this kind is, in words.
+    pub const fn what(self) -> &'static str {
+        match self {
+            HashKind::Sha1 => "40 hex digits",
+            HashKind::Sha256 => "64 hex digits",
+            HashKind::Md5 => "32 hex digits",
+            HashKind::Murmur3 => "a signed 32-bit integer",
+        }
+    }
+
+    /// Whether `s` is a value of this kind.
+    pub fn accepts(self, s: &str) -> bool {
+        let hex = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+        match self {
+            HashKind::Sha1 => hex(40),
+            HashKind::Sha256 => hex(64),
+            HashKind::Md5 => hex(32),
+            HashKind::Murmur3 => crate::types::parse_murmur3(s).is_some(),
+        }
+    }
+}
+
+/// A favicon hash parameter: its kind and its value, checked.
+///
+/// ```
+/// use driftql::models::{FaviconHash, HashKind};
+/// assert!(FaviconHash::new(HashKind::Murmur3, "-1234567").is_ok());
+/// assert_eq!(FaviconHash::new(HashKind::Sha1, "abc").unwrap_err().code(), "invalid-hash");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FaviconHash {
+    kind: HashKind,
+    value: String,
+}
+
+impl FaviconHash {
+    /// The hash `value` of `kind`, refused when it is not one.
+    pub fn new(kind: HashKind, value: &str) -> Result<FaviconHash, RequestError> {
+        if !kind.accepts(value) {
+            return Err(RequestError::Hash {
+                param: kind.param(),
+                what: kind.what(),
+                value: value.to_owned(),
+            });
+        }
+        Ok(FaviconHash {
+            kind,
+            value: value.to_owned(),
+        })
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> HashKind {
+        self.kind
+    }
+
+    /// The value as given.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+/// The sections `GET /v1/ip/summary` can be restricted to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Restrict {
+    /// `whois`: the registration of the address.
+    Whois,
+    /// `bgp`: the routed block and its announcing network.
+    Bgp,
+    /// `rwhois`: the referral registration.
+    Rwhois,
+    /// `rdns`: the reverse DNS name.
+    Rdns,
+}
+
+impl Restrict {
+    /// The parameter's value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Restrict::Whois => "whois",
+            Restrict::Bgp => "bgp",
+            Restrict::Rwhois => "rwhois",
+            Restrict::Rdns => "rdns",
+        }
+    }
+}
+
+impl FromStr for Restrict {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<Restrict, RequestError> {
+        Ok(match s {
+            "whois" => Restrict::Whois,
+            "bgp" => Restrict::Bgp,
+            "rwhois" => Restrict::Rwhois,
+            "rdns" => Restrict::Rdns,
+            _ => return Err(RequestError::Restrict(s.to_owned())),
+        })
+    }
+}
+
+impl fmt::Display for Restrict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// `summary_limit`: 1 to 10,000, or up to 1,000,000 for plans that allow it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -627,10 +894,10 @@ mod tests {
     fn filter_is_exactly_one_valid_term() {
         assert_eq!("title:x".parse::<Filter>().unwrap().term().value(), "x");
         for (bad, code) in [
-            ("a:1 or b:2", "filter-not-one-term"),
-            ("not port-tcp:22", "filter-not-one-term"),
+            ("a:1 or b:2", "not-one-term"),
+            ("not port-tcp:22", "not-one-term"),
             ("port-tcp:", "missing-value"),
-            ("geo-country:GB", "invalid-filter"),
+            ("geo-country:GB", "keyword-only-type"),
         ] {
             assert_eq!(bad.parse::<Filter>().unwrap_err().code(), code, "{bad}");
         }

@@ -7,13 +7,16 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::MatchOptions;
 use crate::query::Query;
 
+use super::Endpoint;
 use super::answers::ParamDiagnostic;
 use super::params::{
-    Date, Filter, IpParam, Page, RequestError, Slop, SummaryField, SummaryLimit, check_date_range,
+    Date, FaviconHash, Filter, HashKind, IpParam, Page, RequestError, Slop, SummaryField,
+    SummaryLimit, check_date_range,
 };
 
 /// The parameters of a search shared by results and summaries (the API's documented search
-/// parameters but `page` and the summary ones), in the order they are sent. Unset parameters are not sent.
+/// parameters but `page` and the summary ones), in the order they are sent. Unset parameters
+/// are not sent. Which endpoint takes which is [`Endpoint::takes`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SearchParams {
@@ -23,10 +26,22 @@ pub struct SearchParams {
     pub indirect: Option<bool>,
     /// `expression`: the query, sent in its canonical form.
     pub expression: Option<Query>,
+    /// `field` (repeatable, an older parameter): terms the results must match, each AND-ed.
+    pub fields: Vec<Filter>,
+    /// `keyword` (repeatable, an older parameter): `T:V` as the term `T=V`, each AND-ed.
+    pub keywords: Vec<Filter>,
+    /// `query` (repeatable, an older parameter): `TEXT` as `search-term:"TEXT"`, each AND-ed.
+    pub queries: Vec<Filter>,
+    /// `sha1`, `sha256`, `md5` or `murmur3` (favicons): the favicon's hash.
+    pub favicon: Option<FaviconHash>,
+    /// `host` (rdns): a reverse DNS name, right-anchored like `host:`.
+    pub host: Option<String>,
+    /// `nameserver` (rdns): a name server, right-anchored like `host:`.
+    pub nameserver: Option<String>,
     /// `slop`: words allowed between the words of a phrase.
     pub slop: Option<Slop>,
-    /// `filter`: one more term the results must match.
-    pub filter: Option<Filter>,
+    /// `filter` (repeatable): terms the results must match, OR-ed with each other.
+    pub filters: Vec<Filter>,
     /// `from`: the first day, inclusive.
     pub from: Option<Date>,
     /// `to`: the last day, inclusive.
@@ -90,6 +105,32 @@ pub struct SearchRequest {
     pub answer: Answer,
 }
 
+/// The parameters of `GET /v1/scan/ports` and `GET /v1/scan/ipports`: an address or block,
+/// and a date window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PortsParams {
+    /// The address or block (for `ipports`, a block of at most [`MAX_IPPORTS_ADDRESSES`]).
+    pub ip: IpParam,
+    /// `from`: the first day, inclusive.
+    pub from: Option<Date>,
+    /// `to`: the last day, inclusive.
+    pub to: Option<Date>,
+}
+
+/// The most addresses one `ipports` request covers.
+pub const MAX_IPPORTS_ADDRESSES: u64 = 1024;
+
+/// The parameters of `GET /v1/ip/summary`: one address, and the sections wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct IpSummaryParams {
+    /// The address.
+    pub ip: std::net::IpAddr,
+    /// `restrict`: only this section.
+    pub restrict: Option<super::Restrict>,
+}
+
 /// The parameters of `/v1/scan/protocols/prioritize`: one address and one port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -108,17 +149,51 @@ fn bool_str(b: bool) -> &'static str {
 }
 
 impl SearchParams {
-    /// Checks the parameters as a whole: a search needs an expression or an `ip`, `from` may not
-    /// be after `to`, and the expression may have no validation errors. Its warnings are
-    /// returned.
-    pub fn check(&self) -> Result<Vec<Diagnostic>, RequestError> {
+    /// Checks the parameters as a whole, for `endpoint`: every parameter set is one it takes,
+    /// a search has what it needs to search by (an expression, an `ip` or an older parameter;
+    /// for favicons a hash or a `url` field; for rdns an `ip`, `host` or `nameserver`; for the
+    /// certificate log a `host` field), `from` is not after `to`, and the expression has no
+    /// validation errors. The expression's warnings are returned.
+    pub fn check(&self, endpoint: Endpoint) -> Result<Vec<Diagnostic>, RequestError> {
+        if let Some(param) = self.set().find(|p| !endpoint.takes(p)) {
+            return Err(RequestError::NotForEndpoint {
+                param,
+                endpoint: endpoint.path(),
+            });
+        }
         let warnings = match &self.expression {
             Some(q) => q.check().map_err(RequestError::ExpressionInvalid)?,
-            None if self.ip.is_none() => return Err(RequestError::NothingToSearch),
             None => Vec::new(),
         };
+        if !self.has_something_to_search(endpoint) {
+            return Err(RequestError::NothingToSearch);
+        }
         check_date_range(self.from, self.to)?;
         Ok(warnings)
+    }
+
+    /// Whether the endpoint has something to search by (see [`SearchParams::check`]).
+    fn has_something_to_search(&self, endpoint: Endpoint) -> bool {
+        let field_of = |ty: &str| self.fields.iter().any(|f| f.term().ty() == ty);
+        match endpoint {
+            Endpoint::Favicons => self.favicon.is_some() || field_of("url"),
+            Endpoint::Rdns => self.ip.is_some() || self.host.is_some() || self.nameserver.is_some(),
+            Endpoint::CtLog => field_of("host"),
+            Endpoint::Protocols | Endpoint::Domains => {
+                self.expression.is_some()
+                    || self.ip.is_some()
+                    || !self.fields.is_empty()
+                    || !self.keywords.is_empty()
+                    || !self.queries.is_empty()
+            }
+        }
+    }
+
+    /// The names of the parameters that are set.
+    fn set(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let mut pairs = Vec::new();
+        self.write_pairs(&mut pairs);
+        pairs.into_iter().map(|(name, _)| name)
     }
 
     /// `slop` and `host_in_url`, as the evaluator takes them.
@@ -128,7 +203,8 @@ impl SearchParams {
             .with_host_in_url(self.host_in_url.unwrap_or(false))
     }
 
-    /// Appends the set parameters in the order of the API's documentation; the expression goes in canonical form.
+    /// Appends the set parameters in the order of the API's documentation; the expression goes
+    /// in canonical form.
     pub fn write_pairs(&self, out: &mut Vec<(&'static str, String)>) {
         let mut push = |name, value: Option<String>| {
             if let Some(v) = value {
@@ -138,8 +214,29 @@ impl SearchParams {
         push("ip", self.ip.map(|ip| ip.to_string()));
         push("indirect", self.indirect.map(|b| bool_str(b).into()));
         push("expression", self.expression.as_ref().map(Query::canonical));
+        if let Some(h) = &self.favicon {
+            push(h.kind().param(), Some(h.value().to_owned()));
+        }
+        push("host", self.host.clone());
+        push("nameserver", self.nameserver.clone());
+        for f in &self.fields {
+            push("field", Some(f.to_string()));
+        }
+        for k in &self.keywords {
+            // `keyword=T:V`, as the older integrations write it.
+            let t = k.term();
+            push(
+                "keyword",
+                Some(t.clone().with_op(crate::Op::Match).to_string()),
+            );
+        }
+        for q in &self.queries {
+            push("query", Some(q.term().value().to_owned()));
+        }
         push("slop", self.slop.map(|s| s.to_string()));
-        push("filter", self.filter.as_ref().map(Filter::to_string));
+        for f in &self.filters {
+            push("filter", Some(f.to_string()));
+        }
         push("from", self.from.map(|d| d.to_string()));
         push("to", self.to.map(|d| d.to_string()));
         push("most_recent", self.most_recent.map(|b| bool_str(b).into()));
@@ -202,20 +299,28 @@ impl SearchRequest {
         out
     }
 
-    /// Reads a request from decoded query parameters, reporting every problem at once.
+    /// Reads a request to `endpoint` from decoded query parameters, reporting every problem
+    /// at once.
     ///
+    /// - Only the parameters the endpoint takes are read ([`Endpoint::takes`]); **unknown**
+    ///   ones are ignored (`timeout=30` is sent by some tools). Names are case-sensitive.
     /// - An **empty** value counts as absent, except in `summary_context` and
     ///   `summary_nocontext`, where it is the empty context.
-    /// - **Unknown** parameters are ignored; names are case-sensitive.
-    /// - Every parameter except `summary_context` and `summary_nocontext` may be given **once**.
+    /// - `filter` may be given several times, OR-ed; `field`, `keyword` and `query` too, each
+    ///   AND-ed; `summary_context` and `summary_nocontext` too. Every other parameter may be
+    ///   given **once**.
     /// - Booleans are `true` or `false` in any case, or `1` or `0`.
     /// - `summary_limit` may go up to 1,000,000 when `enterprise`, else to 10,000.
     /// - The request as a whole is checked by [`SearchParams::check`]; the expression's warnings
     ///   do not refuse it.
     ///
     /// Each finding names its parameter; its span is into that parameter's value.
-    pub fn from_pairs(pairs: Pairs<'_>, enterprise: bool) -> Result<Self, Vec<ParamDiagnostic>> {
-        let mut r = Reader::new(pairs);
+    pub fn from_pairs(
+        pairs: Pairs<'_>,
+        endpoint: Endpoint,
+        enterprise: bool,
+    ) -> Result<Self, Vec<ParamDiagnostic>> {
+        let mut r = Reader::new(pairs, Some(endpoint));
         let expression = r.one("expression").and_then(|src| match crate::parse(src) {
             Err(e) => r.refuse(RequestError::ExpressionSyntax(Box::new(e)), src),
             Ok(q) => match q.check() {
@@ -225,8 +330,22 @@ impl SearchRequest {
         });
         let ip = r.parsed("ip", |v| v.parse::<IpParam>());
         let indirect = r.bool("indirect");
+        let mut favicon = None;
+        for kind in HashKind::ALL {
+            if let Some(h) = r.parsed(kind.param(), |v| FaviconHash::new(kind, v)) {
+                if favicon.is_some() {
+                    r.refuse::<()>(RequestError::Repeated(kind.param()), "");
+                }
+                favicon = Some(h);
+            }
+        }
+        let host = r.one("host").map(str::to_owned);
+        let nameserver = r.one("nameserver").map(str::to_owned);
+        let fields = r.many("field", Filter::field);
+        let keywords = r.many("keyword", Filter::keyword);
+        let queries = r.many("query", Filter::query);
         let slop = r.parsed("slop", |v| v.parse::<Slop>());
-        let filter = r.parsed("filter", |v| v.parse::<Filter>());
+        let filters = r.many("filter", |v| v.parse::<Filter>());
         let from = r.parsed("from", |v| Date::parse_param("from", v));
         let to = r.parsed("to", |v| Date::parse_param("to", v));
         let most_recent = r.bool("most_recent");
@@ -242,8 +361,14 @@ impl SearchRequest {
             ip,
             indirect,
             expression,
+            fields,
+            keywords,
+            queries,
+            favicon,
+            host,
+            nameserver,
             slop,
-            filter,
+            filters,
             from,
             to,
             most_recent,
@@ -251,11 +376,7 @@ impl SearchRequest {
         };
         // The request as a whole (as `SearchParams::check` judges it), unless a refused value
         // already explains what is missing.
-        if params.expression.is_none()
-            && params.ip.is_none()
-            && !r.present("expression")
-            && !r.present("ip")
-        {
+        if !params.has_something_to_search(endpoint) && r.errors.is_empty() {
             r.refuse::<()>(RequestError::NothingToSearch, "");
         }
         if let (Err(e), Some(from), Some(to)) = (check_date_range(from, to), from, to) {
@@ -278,11 +399,88 @@ impl SearchRequest {
     }
 }
 
+impl PortsParams {
+    /// Reads `ip`, `from` and `to` for `endpoint` ([`Endpoint`] has no variant for these: the
+    /// path is named in errors), reporting every problem at once. For `ipports` the block may
+    /// hold at most [`MAX_IPPORTS_ADDRESSES`] addresses.
+    pub fn from_pairs(pairs: Pairs<'_>, ipports: bool) -> Result<Self, Vec<ParamDiagnostic>> {
+        let mut r = Reader::new(pairs, None);
+        let ip = r.required("ip", "the address or block whose ports are counted", |v| {
+            v.parse::<IpParam>()
+        });
+        if let Some(ip) = ip
+            && ipports
+        {
+            let addresses = addresses(ip.net());
+            if addresses > MAX_IPPORTS_ADDRESSES {
+                r.refuse::<()>(
+                    RequestError::BlockTooLarge {
+                        addresses,
+                        max: MAX_IPPORTS_ADDRESSES,
+                    },
+                    &ip.to_string(),
+                );
+            }
+        }
+        let from = r.parsed("from", |v| Date::parse_param("from", v));
+        let to = r.parsed("to", |v| Date::parse_param("to", v));
+        if let (Err(e), Some(from), Some(to)) = (check_date_range(from, to), from, to) {
+            r.refuse::<()>(e, &format!("{from}..{to}"));
+        }
+        match ip {
+            Some(ip) if r.errors.is_empty() => Ok(PortsParams { ip, from, to }),
+            _ => Err(r.errors),
+        }
+    }
+
+    /// The query parameters.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("ip", self.ip.to_string())];
+        if let Some(d) = self.from {
+            out.push(("from", d.to_string()));
+        }
+        if let Some(d) = self.to {
+            out.push(("to", d.to_string()));
+        }
+        out
+    }
+}
+
+/// How many addresses a block holds, saturated at `u64::MAX`.
+pub fn addresses(net: ipnet::IpNet) -> u64 {
+    let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    1u64.checked_shl(host_bits).unwrap_or(u64::MAX)
+}
+
+impl IpSummaryParams {
+    /// Reads `ip` (one address) and `restrict`, reporting every problem at once.
+    pub fn from_pairs(pairs: Pairs<'_>) -> Result<Self, Vec<ParamDiagnostic>> {
+        let mut r = Reader::new(pairs, None);
+        let ip = r.required("ip", "the address to sum up", |v| {
+            v.parse().map_err(|_| RequestError::Address(v.to_owned()))
+        });
+        let restrict = r.parsed("restrict", |v| v.parse());
+        match ip {
+            Some(ip) if r.errors.is_empty() => Ok(IpSummaryParams { ip, restrict }),
+            _ => Err(r.errors),
+        }
+    }
+
+    /// The query parameters.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("ip", self.ip.to_string())];
+        if let Some(r) = self.restrict {
+            out.push(("restrict", r.to_string()));
+        }
+        out
+    }
+}
+
 impl PrioritizeParams {
     /// Reads `ip` (one address) and `port` from decoded query parameters, reporting every
     /// problem at once.
     pub fn from_pairs(pairs: Pairs<'_>) -> Result<Self, Vec<ParamDiagnostic>> {
-        let mut r = Reader::new(pairs);
+        let mut r = Reader::new(pairs, None);
         let ip = r.required("ip", "the address to scan", |v| {
             v.parse().map_err(|_| RequestError::Address(v.to_owned()))
         });
@@ -301,18 +499,49 @@ impl PrioritizeParams {
     }
 }
 
-/// Reads parameters one by one, collecting what is wrong with them.
+/// Reads parameters one by one, collecting what is wrong with them. Parameters the endpoint
+/// does not take are not read.
 struct Reader<'a> {
     pairs: Pairs<'a>,
+    /// The search endpoint whose parameters are read; `None` reads every one asked for.
+    endpoint: Option<Endpoint>,
     errors: Vec<ParamDiagnostic>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(pairs: Pairs<'a>) -> Self {
+    fn new(pairs: Pairs<'a>, endpoint: Option<Endpoint>) -> Self {
         Reader {
             pairs,
+            endpoint,
             errors: Vec::new(),
         }
+    }
+
+    /// Whether `name` is read.
+    fn takes(&self, name: &str) -> bool {
+        self.endpoint.is_none_or(|e| e.takes(name))
+    }
+
+    /// Every non-empty value of a repeatable parameter, each parsed.
+    fn many<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl Fn(&str) -> Result<T, RequestError>,
+    ) -> Vec<T> {
+        if !self.takes(name) {
+            return Vec::new();
+        }
+        let pairs = self.pairs;
+        let mut out = Vec::new();
+        for (_, v) in pairs.iter().filter(|(n, v)| n == name && !v.is_empty()) {
+            match parse(v) {
+                Ok(t) => out.push(t),
+                Err(e) => {
+                    self.refuse::<()>(e, v);
+                }
+            }
+        }
+        out
     }
 
     /// Whether `name` has a non-empty value.
@@ -322,6 +551,9 @@ impl<'a> Reader<'a> {
 
     /// Every value of `name`, empty ones included.
     fn every(&self, name: &str) -> Vec<String> {
+        if !self.takes(name) {
+            return Vec::new();
+        }
         self.pairs
             .iter()
             .filter(|(n, _)| n == name)
@@ -331,6 +563,9 @@ impl<'a> Reader<'a> {
 
     /// The value of a parameter given at most once; an empty value counts as absent.
     fn one(&mut self, name: &'static str) -> Option<&'a str> {
+        if !self.takes(name) {
+            return None;
+        }
         let mut values = self
             .pairs
             .iter()
@@ -401,10 +636,10 @@ impl RequestError {
                 .collect()
         };
         match self {
-            RequestError::ExpressionSyntax(e) | RequestError::FilterSyntax(e) => {
+            RequestError::ExpressionSyntax(e) | RequestError::TermSyntax { error: e, .. } => {
                 each(vec![e.into_diagnostic()])
             }
-            RequestError::ExpressionInvalid(v) | RequestError::FilterInvalid(v) => {
+            RequestError::ExpressionInvalid(v) | RequestError::TermInvalid { error: v, .. } => {
                 each(v.diagnostics)
             }
             other => {
@@ -433,7 +668,7 @@ mod tests {
     }
 
     fn codes(p: &[(&str, &str)]) -> Vec<&'static str> {
-        match SearchRequest::from_pairs(&pairs(p), false) {
+        match SearchRequest::from_pairs(&pairs(p), Endpoint::Protocols, false) {
             Ok(_) => Vec::new(),
             Err(ds) => ds.iter().map(|d| d.diagnostic.code).collect(),
         }
@@ -445,12 +680,22 @@ mod tests {
             ip: Some("10.0.0.0/8".parse().unwrap()),
             indirect: Some(true),
             expression: Some(crate::parse(r#"title:"a \"b\"" or not port-tcp:22"#).unwrap()),
+            fields: vec![Filter::field("product-tag:jira").unwrap()],
+            keywords: vec![
+                Filter::keyword("title:a b")
+                    .unwrap_or_else(|_| Filter::keyword("title:ab").unwrap()),
+            ],
+            queries: vec![Filter::query("admin \"login\"").unwrap()],
             slop: Some(Slop(2)),
-            filter: Some("port-tcp:443".parse().unwrap()),
+            filters: vec![
+                "port-tcp:443".parse().unwrap(),
+                "port-tcp:80".parse().unwrap(),
+            ],
             from: Some("2024-01-01".parse().unwrap()),
             to: Some("2024-12-31".parse().unwrap()),
             most_recent: Some(false),
             host_in_url: Some(true),
+            ..SearchParams::default()
         };
         let mut summary = SummaryParams::new("port-tcp".parse().unwrap());
         summary.contexts = vec![String::new(), "cert-dns-name".into()];
@@ -474,11 +719,119 @@ mod tests {
                 .map(|(n, v)| (n.to_owned(), v))
                 .collect();
             assert_eq!(
-                SearchRequest::from_pairs(&written, false).unwrap(),
+                SearchRequest::from_pairs(&written, Endpoint::Protocols, false).unwrap(),
                 request,
                 "{written:?}"
             );
         }
+        // The parameters of the other endpoints too.
+        let favicons = SearchParams {
+            favicon: Some(FaviconHash::new(HashKind::Murmur3, "-2057558656").unwrap()),
+            filters: vec!["port-tcp:443".parse().unwrap()],
+            ..SearchParams::default()
+        };
+        let rdns = SearchParams {
+            host: Some("dns.google".into()),
+            nameserver: Some("ns1.google.com".into()),
+            ..SearchParams::default()
+        };
+        let ct = SearchParams {
+            fields: vec![Filter::field("host:example.com").unwrap()],
+            ..SearchParams::default()
+        };
+        for (endpoint, params) in [
+            (Endpoint::Favicons, favicons),
+            (Endpoint::Rdns, rdns),
+            (Endpoint::CtLog, ct),
+        ] {
+            let request = SearchRequest::results(params, Page::FIRST);
+            let written: Vec<(String, String)> = request
+                .to_pairs()
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v))
+                .collect();
+            assert_eq!(
+                SearchRequest::from_pairs(&written, endpoint, false).unwrap(),
+                request,
+                "{endpoint:?}: {written:?}"
+            );
+            request.params.check(endpoint).unwrap();
+        }
+    }
+
+    #[test]
+    fn an_endpoint_takes_its_own_parameters_only() {
+        let p = SearchParams {
+            favicon: Some(FaviconHash::new(HashKind::Sha1, &"a".repeat(40)).unwrap()),
+            ..SearchParams::default()
+        };
+        assert!(p.check(Endpoint::Favicons).is_ok());
+        assert_eq!(
+            p.check(Endpoint::Protocols).unwrap_err().code(),
+            "not-for-endpoint"
+        );
+        // What another endpoint takes is an unknown parameter, ignored, to a server.
+        let pairs = pairs(&[("expression", "a:1"), ("sha1", "zz")]);
+        assert!(SearchRequest::from_pairs(&pairs, Endpoint::Protocols, false).is_ok());
+        assert_eq!(
+            SearchRequest::from_pairs(&pairs, Endpoint::Rdns, false)
+                .unwrap_err()
+                .iter()
+                .map(|d| d.diagnostic.code)
+                .collect::<Vec<_>>(),
+            ["nothing-to-search"]
+        );
+    }
+
+    #[test]
+    fn repeated_filters_and_the_older_parameters_are_read() {
+        let r = SearchRequest::from_pairs(
+            &pairs(&[
+                ("ip", "8.8.8.8"),
+                ("filter", "port-tcp:80"),
+                ("filter", "port-tcp:443"),
+                ("field", "server-banner:nginx"),
+                ("keyword", "product-tag:jira"),
+                ("query", "admin panel"),
+                ("timeout", "30"),
+            ]),
+            Endpoint::Protocols,
+            false,
+        )
+        .unwrap();
+        let p = &r.params;
+        assert_eq!(p.filters.len(), 2);
+        assert_eq!(p.fields[0].to_string(), "server-banner:nginx");
+        assert_eq!(p.keywords[0].to_string(), "product-tag=jira");
+        assert_eq!(p.queries[0].to_string(), r#"search-term:"admin panel""#);
+        // Without `expression` or `ip`, an older parameter is enough to search by.
+        assert!(
+            SearchRequest::from_pairs(
+                &pairs(&[("field", "product-tag:jira")]),
+                Endpoint::Protocols,
+                false
+            )
+            .is_ok()
+        );
+        // A bad value names its parameter.
+        let e = SearchRequest::from_pairs(
+            &pairs(&[("keyword", "geo-country:gbr")]),
+            Endpoint::Protocols,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e[0].param.as_deref(), Some("keyword"));
+        assert_eq!(e[0].diagnostic.code, "invalid-country");
+        let e = SearchRequest::from_pairs(
+            &pairs(&[("field", "a:1 or b:2")]),
+            Endpoint::Protocols,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e[0].param.as_deref(), e[0].diagnostic.code),
+            (Some("field"), "not-one-term")
+        );
     }
 
     #[test]

@@ -34,7 +34,42 @@ pub(crate) struct Entry {
     pub(crate) report: Report,
     pub(crate) date: Date,
     pub(crate) service: Option<Service>,
+    /// The scanned address: the first `ip` item in the empty context that is an address.
+    pub(crate) addr: Option<IpAddr>,
+    /// Which search endpoints see the report.
+    pub(crate) scopes: Scopes,
+}
+
+/// Which search endpoints see a report, worked out once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Scopes {
+    /// `scan/domains`: it has a `host` item in the empty context (a host scanned by name).
     pub(crate) domain: bool,
+    /// `scan/favicons`: it has a favicon hash (an `obj-*` item in the `favicon` context).
+    pub(crate) favicon: bool,
+    /// `domain/rdns`: it has a `host` item in the `dns-ptr` or `dns-ns` context.
+    pub(crate) rdns: bool,
+    /// `ct/log`: it has a `host` item in the `cert-dns-name` context.
+    pub(crate) cert: bool,
+}
+
+impl Scopes {
+    fn of(report: &Report) -> Scopes {
+        let mut s = Scopes::default();
+        for i in &report.items {
+            let host = i.ty.eq_ignore_ascii_case("host");
+            match i.context.as_str() {
+                "" if host => s.domain = true,
+                "dns-ptr" | "dns-ns" if host => s.rdns = true,
+                "cert-dns-name" if host => s.cert = true,
+                "favicon" if i.ty.len() > 4 && i.ty[..4].eq_ignore_ascii_case("obj-") => {
+                    s.favicon = true;
+                }
+                _ => {}
+            }
+        }
+        s
+    }
 }
 
 /// The `{ip, port}` pair a report is about, for `most_recent`.
@@ -181,7 +216,20 @@ impl Dataset {
     /// The reports `/v1/scan/domains` searches: those with a `host` item in the empty context
     /// (reports of a host scanned by its name), newest first.
     pub fn domain_reports(&self) -> impl Iterator<Item = &Report> + '_ {
-        self.entries.iter().filter(|e| e.domain).map(|e| &e.report)
+        self.entries
+            .iter()
+            .filter(|e| e.scopes.domain)
+            .map(|e| &e.report)
+    }
+
+    /// The date of the newest report.
+    pub(crate) fn newest(&self) -> Option<Date> {
+        self.entries.first().map(|e| e.date)
+    }
+
+    /// Every entry, newest first.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// The entries dated from `from` to `to` (inclusive): a slice, since they are sorted.
@@ -207,17 +255,27 @@ impl Entry {
             )
         })?;
         let service = Service::of(&report);
-        let domain = report
-            .items
-            .iter()
-            .any(|i| i.ty.eq_ignore_ascii_case("host") && i.context.is_empty());
+        let addr = scanned_address(&report);
+        let scopes = Scopes::of(&report);
         Ok(Entry {
             report,
             date,
             service,
-            domain,
+            addr,
+            scopes,
         })
     }
+}
+
+/// The scanned address: the first `ip` item in the empty context that is an address (as the
+/// evaluator reads addresses), IPv4-mapped addresses as IPv4.
+pub(crate) fn scanned_address(report: &Report) -> Option<IpAddr> {
+    report
+        .items
+        .iter()
+        .filter(|i| i.ty.eq_ignore_ascii_case("ip") && i.context.is_empty())
+        .find_map(|i| i.value.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
 }
 
 impl Service {
@@ -226,11 +284,7 @@ impl Service {
     /// in the empty context that is a port number: ASCII digits, at most 65535, leading zeros
     /// allowed); `None` when either is missing.
     fn of(report: &Report) -> Option<Service> {
-        let ip = report
-            .items
-            .iter()
-            .filter(|i| i.ty.eq_ignore_ascii_case("ip") && i.context.is_empty())
-            .find_map(|i| i.value.parse::<IpAddr>().ok())?;
+        let ip = scanned_address(report)?;
         let port = report
             .items
             .iter()

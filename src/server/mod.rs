@@ -26,6 +26,12 @@
 //! |---|---|
 //! | `GET /v1/scan/protocols?...` | a results page, a summary, or 204 |
 //! | `GET /v1/scan/domains?...` | the same, over the domain-centred reports only |
+//! | `GET /v1/scan/favicons?sha1=…\|sha256=…\|md5=…\|murmur3=…\|field=url:…` | the same, over the reports with a favicon |
+//! | `GET /v1/domain/rdns?ip=…\|host=…\|nameserver=…` | the same, over the reports with reverse DNS names or name servers |
+//! | `GET /v1/ct/log?field=host:…` | the same, over the reports with certificate names |
+//! | `GET /v1/scan/ports?ip=IP\|CIDR[&from&to]` | `{"other": N, "values": {"443": 10, ...}, "honeypot": true}` |
+//! | `GET /v1/scan/ipports?ip=CIDR[&from&to]` | `{"other": 0, "values": {"ADDRESS": {ports as above}, ...}}` |
+//! | `GET /v1/ip/summary?ip=IP[&restrict=whois\|bgp\|rwhois\|rdns]` | `{"domain": {...}, "entity": {...}}`, or 204 |
 //! | `GET /v1/scan/protocols/prioritize?ip=IP&port=PORT` | `{"ip": IP, "port": PORT, "queued": true}` |
 //! | `GET /v1/admin/user` | the account in the documented shape: `name`, `user_class`, `marketing`, `quota{api_limit, api_usage, lifetime_usage, priority_limit, priority_usage, reset, next_reset}`, and the caller's `token` echoed back, as the real API does |
 //!
@@ -41,7 +47,19 @@
 //! - `ip`: an `ip` item in the **empty** context (the scanned address) lies in the address or
 //!   block; with `indirect=true`, an `ip` item in **any** context does (so a certificate's
 //!   `cert-ip-address` counts). `indirect` without `ip` changes nothing;
-//! - `filter` (one term) matches it, as an expression would;
+//! - each `filter` is one term, and at least one of them matches it (filters are OR-ed, as the
+//!   API's own integrations send them);
+//! - the older parameters, each AND-ed: `field=T:V` matches as the term `T:V`, `keyword=T:V`
+//!   as `T=V`, and `query=TEXT` as `search-term:"TEXT"`; each is checked like a filter (a bad
+//!   one is a 400 naming it), and each may be repeated;
+//! - on `scan/favicons`: it has a favicon (an `obj-*` item in the `favicon` context), and the
+//!   hash given (`sha1` → `obj-sha1;favicon=HASH`, and so on; hex compared in any case) or
+//!   each `field` (`url:…`) matches;
+//! - on `domain/rdns`: it has a `host` item in the `dns-ptr` or `dns-ns` context; `host=NAME`
+//!   means `host;dns-ptr:NAME` and `nameserver=NAME` means `host;dns-ns:NAME` (right-anchored,
+//!   as `host:` is);
+//! - on `ct/log`: it has a `host` item in the `cert-dns-name` context, and `field=host:NAME`
+//!   means `host;cert-dns-name:NAME`;
 //! - its date lies from `from` to `to`, both inclusive;
 //! - `/v1/scan/domains` only: it has a `host` item in the empty context, i.e. a host that was
 //!   scanned by its name (the collection of domain-centred reports);
@@ -57,6 +75,28 @@
 //! When nothing matches, or `page` is at or past the last page, the answer is
 //! **204 No Content** with an empty body. A `page` of 100 or more is refused with a **400**
 //! (`page-limit`): no search returns it, whatever matches.
+//!
+//! Each endpoint reads only the parameters it documents ([`Endpoint::takes`]); the others are
+//! unknown parameters to it, and ignored. A search needs something to search by: an
+//! `expression`, an `ip` or an older parameter on `scan/protocols` and `scan/domains`, a hash
+//! or a `url` field on `scan/favicons`, `ip`, `host` or `nameserver` on `domain/rdns`, a `host`
+//! field on `ct/log` (`nothing-to-search`).
+//!
+//! # Ports and addresses
+//!
+//! - `scan/ports` counts the port items (`port-tcp`, `port-udp`, empty context) of the reports
+//!   whose scanned address lies in `ip`: each port counts the reports that have it, most first
+//!   (then by port number); the first 100 are listed and the rest added up in `other`.
+//!   `honeypot` is set when an address of the block answers on more than 50 distinct ports.
+//!   Without `from`/`to`, the window is the 30 days up to the newest report of the dataset (the
+//!   API's is the last 30 days; the dataset's may lie in the past).
+//! - `scan/ipports` does the same for each address of a block of at most 1,024 addresses
+//!   (`block-too-large` past it), in address order, each with its own `honeypot`.
+//! - `ip/summary` takes the newest report scanned from the address: `domain` from its
+//!   `dns-ptr` name (the last two labels, its block the address itself, context `rdns`) and
+//!   `entity` from its `entity` item (its block the address's /24 or /48, context `bgpasn`);
+//!   `restrict=rdns` keeps the domain, `bgp`, `whois` and `rwhois` the entity (named after
+//!   them). 204 when nothing is known. Each of these answers costs one unit of quota.
 //!
 //! # Summaries
 //!
@@ -85,8 +125,8 @@
 //!   the scanned address or host itself: `summary_context=` counts only those).
 //! - **Unknown** parameters are ignored, as the real service may add some. Names are
 //!   case-sensitive (`Page` is an unknown parameter).
-//! - Every parameter except `summary_context` and `summary_nocontext` may be given **once**; a
-//!   repeated one is a 400 (`repeated-parameter`).
+//! - Every parameter except `filter`, `field`, `keyword`, `query`, `summary_context` and
+//!   `summary_nocontext` may be given **once**; a repeated one is a 400 (`repeated-parameter`).
 //! - Booleans (`indirect`, `most_recent`, `host_in_url`, `summary_cardinality`) are `true` or
 //!   `false` in any case, or `1` or `0`; anything else is a 400 (`invalid-bool`).
 //! - `summarize` must be a type name (`[A-Za-z0-9_.-]+`; `invalid-summarize`); an unknown type
@@ -150,6 +190,7 @@
 
 mod dataset;
 mod listen;
+mod lookups;
 mod params;
 pub mod sample;
 mod search;
@@ -178,7 +219,8 @@ pub use search::{SearchOutcome, Stop, Work, condition};
 pub use wire::ApiError;
 
 use crate::models::{
-    self, Account, Endpoint, PrioritizeParams, Prioritized, SearchRequest, SummaryAnswer,
+    self, Account, Endpoint, IpSummaryParams, PortsParams, PrioritizeParams, Prioritized,
+    SearchRequest, SummaryAnswer,
 };
 use wire::{json_bytes, json_response, to_json};
 
@@ -328,24 +370,28 @@ pub fn router(dataset: Arc<Dataset>, options: ServerOptions) -> Router {
     });
     let search_at =
         |endpoint: Endpoint| get(move |s: State<Shared>, u: Uri| search(s, u, endpoint));
-    Router::new()
-        .route(
-            &format!("/{}", Endpoint::Protocols.path()),
-            search_at(Endpoint::Protocols),
-        )
-        .route(
-            &format!("/{}", Endpoint::Domains.path()),
-            search_at(Endpoint::Domains),
-        )
-        .route(&format!("/{}", models::PRIORITIZE_PATH), get(prioritize))
-        .route(&format!("/{}", models::ACCOUNT_PATH), get(user))
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            authenticate,
-        ))
-        .layer(middleware::from_fn(check_head))
-        .with_state(state)
+    let mut app = Router::new();
+    for endpoint in Endpoint::ALL {
+        app = app.route(&format!("/{}", endpoint.path()), search_at(endpoint));
+    }
+    app.route(
+        &format!("/{}", models::PORTS_PATH),
+        get(|s, u| ports(s, u, false)),
+    )
+    .route(
+        &format!("/{}", models::IPPORTS_PATH),
+        get(|s, u| ports(s, u, true)),
+    )
+    .route(&format!("/{}", models::IP_SUMMARY_PATH), get(ip_summary))
+    .route(&format!("/{}", models::PRIORITIZE_PATH), get(prioritize))
+    .route(&format!("/{}", models::ACCOUNT_PATH), get(user))
+    .fallback(not_found)
+    .layer(middleware::from_fn_with_state(
+        Arc::clone(&state),
+        authenticate,
+    ))
+    .layer(middleware::from_fn(check_head))
+    .with_state(state)
 }
 
 /// A server bound to its address, ready to run.
@@ -501,13 +547,9 @@ async fn search(
     endpoint: Endpoint,
 ) -> Result<Response, ApiError> {
     let pairs = params::decode_query(uri.query())?;
-    let request = SearchRequest::from_pairs(&pairs, state.options.enterprise)?;
+    let request = SearchRequest::from_pairs(&pairs, endpoint, state.options.enterprise)?;
     if state.api_usage.load(Ordering::Relaxed) >= state.options.api_limit {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "quota-exceeded",
-            "api usage limit hit: the search quota (api_limit) is used up",
-        ));
+        return Err(quota_spent());
     }
     let slot = Slot::take(&state)?;
     // Set when this handler is dropped: the client went away, so the work stops.
@@ -529,13 +571,7 @@ async fn search(
         }
     })
     .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the search failed",
-        )
-    })?;
+    .map_err(|_| internal())?;
     let (status, body, cost) = answer.map_err(|_| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -561,6 +597,61 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
+}
+
+/// `scan/ports` and `scan/ipports` (which takes a block of at most 1,024 addresses). Each answer
+/// costs one unit of quota, as a search does.
+async fn ports(State(state): State<Shared>, uri: Uri, ipports: bool) -> Result<Response, ApiError> {
+    let pairs = params::decode_query(uri.query())?;
+    let request = PortsParams::from_pairs(&pairs, ipports)?;
+    spend_a_unit(&state)?;
+    let worker = Arc::clone(&state);
+    let body = tokio::task::spawn_blocking(move || {
+        if ipports {
+            to_json(&worker.dataset.ipports(&request))
+        } else {
+            to_json(&worker.dataset.ports(&request))
+        }
+    })
+    .await
+    .map_err(|_| internal())?;
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
+/// `ip/summary`: 204 when nothing is known of the address.
+async fn ip_summary(State(state): State<Shared>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = params::decode_query(uri.query())?;
+    let request = IpSummaryParams::from_pairs(&pairs)?;
+    spend_a_unit(&state)?;
+    Ok(match state.dataset.ip_summary(&request) {
+        Some(s) => json_response(StatusCode::OK, &s),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// Counts one unit of search quota, or refuses when it is spent.
+fn spend_a_unit(state: &AppState) -> Result<(), ApiError> {
+    if state.api_usage.load(Ordering::Relaxed) >= state.options.api_limit {
+        return Err(quota_spent());
+    }
+    state.api_usage.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+fn quota_spent() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "quota-exceeded",
+        "api usage limit hit: the search quota (api_limit) is used up",
+    )
+}
+
+fn internal() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the search failed",
+    )
 }
 
 async fn prioritize(State(state): State<Shared>, uri: Uri) -> Result<Response, ApiError> {

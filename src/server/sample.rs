@@ -23,7 +23,11 @@
 //! - for TLS services: `subject` and `issuer` of the certificate, `host` items with the context
 //!   `cert-dns-name` and sometimes an `ip` item with the context `cert-ip-address`;
 //! - for hosts scanned by name (about a third of the web, mail and FTP hosts): a `host` item with
-//!   the empty context; some hosts also have a `host` item with the context `reverse-dns`;
+//!   the empty context, and one with the context `dns-ns` (its name server); some hosts also
+//!   have a `host` item with the context `dns-ptr` (their reverse DNS name);
+//! - for web services whose application is known (WordPress, Grafana, Jenkins, …): the
+//!   favicon's hashes, `obj-sha1`, `obj-sha256`, `obj-md5` and `obj-murmur3` items with the
+//!   context `favicon`, the same for every host that runs that application;
 //! - a `date` from 2019-01-01 to 2025-12-31 and a 22-character `id`.
 //!
 //! Cameras (`product-tag:hikvision*`, `product-tag:dahua*`) are most common in CN, VN, KR, RU, IR,
@@ -695,9 +699,14 @@ fn report(h: u64, rng: &mut Rng) -> Report {
         items.push(Item::new("host", "", name.as_str()));
     }
     if let Some(name) = &host.reverse_dns {
-        items.push(Item::new("host", "reverse-dns", name.as_str()));
+        items.push(Item::new("host", "dns-ptr", name.as_str()));
     }
     service(&host, era, rng, &mut items);
+    // Drawn from the host, not from the report's stream, so the reports' other items stay as
+    // they were.
+    if let Some(name) = &host.name {
+        items.push(Item::new("host", "dns-ns", name_server(name)));
+    }
     Report {
         date,
         id: id(rng),
@@ -973,6 +982,7 @@ fn web(host: &Host, era: u64, rng: &mut Rng, items: &mut Vec<Item>) {
     if let Some((t, i)) = app {
         items.push(Item::new("product-tag", "", t));
         items.push(Item::new("product-info", "", i));
+        favicon(t, items);
     }
     let authority = match (&host.name, host.ip.contains(':')) {
         (Some(name), _) => name.clone(),
@@ -1015,6 +1025,40 @@ fn web(host: &Host, era: u64, rng: &mut Rng, items: &mut Vec<Item>) {
     if tls {
         certificate(host, rng, items);
     }
+}
+
+/// The name server of a host's domain: `ns1.` and its last two labels.
+fn name_server(name: &str) -> String {
+    let labels: Vec<&str> = name.rsplitn(3, '.').collect();
+    match labels.as_slice() {
+        [tld, domain, ..] => format!("ns1.{domain}.{tld}"),
+        _ => format!("ns1.{name}"),
+    }
+}
+
+/// The favicon of an application's pages, as its four hashes: the same for every host that
+/// runs it, made from its name (the hashes are synthetic, of the right lengths).
+fn favicon(app: &str, items: &mut Vec<Item>) {
+    let seed = app.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let mut rng = Rng::new(seed);
+    let hex = |rng: &mut Rng, digits: usize| {
+        let mut s = String::with_capacity(digits);
+        while s.len() < digits {
+            s.push_str(&format!("{:016x}", rng.next()));
+        }
+        s.truncate(digits);
+        s
+    };
+    items.push(Item::new("obj-sha1", "favicon", hex(&mut rng, 40)));
+    items.push(Item::new("obj-sha256", "favicon", hex(&mut rng, 64)));
+    items.push(Item::new("obj-md5", "favicon", hex(&mut rng, 32)));
+    items.push(Item::new(
+        "obj-murmur3",
+        "favicon",
+        (rng.next() as u32 as i32).to_string(),
+    ));
 }
 
 fn certificate(host: &Host, rng: &mut Rng, items: &mut Vec<Item>) {

@@ -93,23 +93,54 @@ impl Work {
 /// How many reports are looked at between two looks at the clock and the cancel flag.
 const CHECK_EVERY: usize = 64;
 
-/// The whole condition a report must meet, as one expression: the expression, the `ip` term
-/// (`ip;:BLOCK`, or `ip:BLOCK` when indirect) and the filter, joined by `and`.
-pub fn condition(params: &SearchParams) -> Option<Expr> {
-    let ip = params.ip.map(|ip| {
-        let term = Term::new("ip", Op::Match, ip.to_string());
-        if params.indirect.unwrap_or(false) {
-            term
+/// The whole condition a report of `endpoint` must meet, as one expression, its parts joined by
+/// `and`:
+///
+/// - the expression;
+/// - `ip`: the term `ip;:BLOCK` (the scanned address), or `ip:BLOCK` when indirect;
+/// - each `field` as written — on `ct/log` a `host` field looks at certificate names
+///   (`host;cert-dns-name:…`) — each `keyword` as `T=V` and each `query` as `search-term:"…"`;
+/// - the filters, OR-ed with each other;
+/// - a favicon hash: `obj-sha1;favicon=HASH` (and so on for the others);
+/// - rdns `host`: `host;dns-ptr:NAME`, `nameserver`: `host;dns-ns:NAME`.
+pub fn condition(endpoint: Endpoint, params: &SearchParams) -> Option<Expr> {
+    let term = |t: &crate::ast::Term| Expr::Term(t.clone());
+    let mut parts: Vec<Expr> = params.expression.iter().map(|q| q.expr().clone()).collect();
+    if let Some(ip) = params.ip {
+        let t = Term::new("ip", Op::Match, ip.to_string());
+        parts.push(Expr::Term(if params.indirect.unwrap_or(false) {
+            t
         } else {
-            term.with_context("")
-        }
-    });
-    let parts = params
-        .expression
-        .iter()
-        .map(|q| q.expr().clone())
-        .chain(ip.map(Expr::Term))
-        .chain(params.filter.iter().map(|f| Expr::Term(f.term().clone())));
+            t.with_context("")
+        }));
+    }
+    for f in &params.fields {
+        let t = f.term();
+        parts.push(if endpoint == Endpoint::CtLog && t.ty() == "host" {
+            Expr::Term(t.clone().with_context("cert-dns-name"))
+        } else {
+            term(t)
+        });
+    }
+    parts.extend(params.keywords.iter().map(|k| term(k.term())));
+    parts.extend(params.queries.iter().map(|q| term(q.term())));
+    if let Some(any) = Expr::any(params.filters.iter().map(|f| term(f.term()))) {
+        parts.push(any);
+    }
+    if let Some(h) = &params.favicon {
+        let t = Term::new(h.kind().item_type(), Op::Keyword, h.value()).with_context("favicon");
+        parts.push(Expr::Term(t));
+    }
+    if let Some(name) = &params.host {
+        parts.push(Expr::Term(
+            Term::new("host", Op::Match, name.as_str()).with_context("dns-ptr"),
+        ));
+    }
+    if let Some(name) = &params.nameserver {
+        parts.push(Expr::Term(
+            Term::new("host", Op::Match, name.as_str()).with_context("dns-ns"),
+        ));
+    }
     Expr::all(parts)
 }
 
@@ -129,7 +160,8 @@ impl Dataset {
         work: &Work,
     ) -> SearchOutcome<'_> {
         let params = &request.params;
-        let matcher = condition(params).map(|c| Matcher::new(&c, &params.match_options()));
+        let matcher =
+            condition(endpoint, params).map(|c| Matcher::new(&c, &params.match_options()));
         let matching = self.matching(endpoint, params, matcher.as_ref(), work);
         let page = match &request.answer {
             Answer::Summary(s) => {
@@ -178,7 +210,13 @@ impl Dataset {
             .enumerate()
             .take_while(move |(i, _)| i % CHECK_EVERY != 0 || work.go_on())
             .map(|(_, e)| e)
-            .filter(move |e| endpoint == Endpoint::Protocols || e.domain)
+            .filter(move |e| match endpoint {
+                Endpoint::Domains => e.scopes.domain,
+                Endpoint::Favicons => e.scopes.favicon,
+                Endpoint::Rdns => e.scopes.rdns,
+                Endpoint::CtLog => e.scopes.cert,
+                _ => true,
+            })
             .filter(move |e| matcher.is_none_or(|m| m.matches(&e.report)))
             .filter(move |e| match (most_recent, e.service) {
                 (true, Some(s)) => seen.insert(s),

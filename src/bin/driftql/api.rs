@@ -66,6 +66,72 @@ fn config_error(e: &ConfigError) -> Exit {
     Exit::Invalid
 }
 
+/// The date window every search endpoint takes.
+#[derive(Args, Debug)]
+pub struct Window {
+    /// The first day of the date window, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// The last day of the date window, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    /// Only the newest report for each {ip, port} pair.
+    #[arg(long)]
+    most_recent: bool,
+}
+
+impl Window {
+    /// `b` with the window's parameters.
+    pub fn apply(&self, mut b: SearchBuilder) -> Result<SearchBuilder, Exit> {
+        if let Some(d) = &self.from {
+            b = b.from(Date::parse_param("from", d).map_err(|e| request_error(&e, None))?);
+        }
+        if let Some(d) = &self.to {
+            b = b.to(Date::parse_param("to", d).map_err(|e| request_error(&e, None))?);
+        }
+        if self.most_recent {
+            b = b.most_recent(true);
+        }
+        Ok(b)
+    }
+
+    /// The `from` and `to` dates, checked.
+    pub fn dates(&self) -> Result<(Option<Date>, Option<Date>), Exit> {
+        let parse = |param, d: &Option<String>| {
+            d.as_deref()
+                .map(|d| Date::parse_param(param, d))
+                .transpose()
+                .map_err(|e| request_error(&e, None))
+        };
+        Ok((parse("from", &self.from)?, parse("to", &self.to)?))
+    }
+}
+
+/// The filters of a search's results: `filter` terms (OR-ed), and `host_in_url`.
+#[derive(Args, Debug)]
+pub struct Narrowing {
+    /// A term results must match, e.g. port-tcp:443; repeat it for more, and results must
+    /// match at least one of them (the API OR-s filters).
+    #[arg(long, value_name = "TERM")]
+    filter: Vec<String>,
+    /// Let host terms also match hosts inside URLs.
+    #[arg(long)]
+    host_in_url: bool,
+}
+
+impl Narrowing {
+    /// `b` with the filters.
+    pub fn apply(&self, mut b: SearchBuilder) -> Result<SearchBuilder, Exit> {
+        for f in &self.filter {
+            b = b.filter(Filter::from_str(f).map_err(|e| request_error(&e, Some(f)))?);
+        }
+        if self.host_in_url {
+            b = b.host_in_url(true);
+        }
+        Ok(b)
+    }
+}
+
 /// The parameters `search` and `summarize` share.
 #[derive(Args, Debug)]
 pub struct Filters {
@@ -78,30 +144,33 @@ pub struct Filters {
     /// With --ip: match the address in any context (e.g. inside a certificate).
     #[arg(long, requires = "ip")]
     indirect: bool,
-    /// The first day of the date window, YYYY-MM-DD (inclusive).
-    #[arg(long, value_name = "DATE")]
-    from: Option<String>,
-    /// The last day of the date window, YYYY-MM-DD (inclusive).
-    #[arg(long, value_name = "DATE")]
-    to: Option<String>,
-    /// Only the newest report for each {ip, port} pair.
-    #[arg(long)]
-    most_recent: bool,
-    /// One more term results must match, e.g. port-tcp:443.
-    #[arg(long, value_name = "TERM")]
-    filter: Option<String>,
+    #[command(flatten)]
+    window: Window,
+    #[command(flatten)]
+    narrowing: Narrowing,
     /// Words allowed between the words of a phrase.
     #[arg(long, value_name = "N")]
     slop: Option<String>,
-    /// Let host terms also match hosts inside URLs.
-    #[arg(long)]
-    host_in_url: bool,
+    /// The older `field=TYPE:VALUE` parameter (repeatable, AND-ed): the term TYPE:VALUE. The
+    /// expression says the same and more; this is for scripts that still send it.
+    #[arg(long, value_name = "TERM")]
+    field: Vec<String>,
+    /// The older `keyword=TYPE:VALUE` parameter (repeatable, AND-ed): the term TYPE=VALUE.
+    #[arg(long, value_name = "TERM")]
+    keyword: Vec<String>,
+    /// The older `query=TEXT` parameter (repeatable, AND-ed): search-term:"TEXT".
+    #[arg(long, value_name = "TEXT")]
+    query: Vec<String>,
 }
 
 impl Filters {
-    /// Whether an `ip` was given (then the expression is optional).
+    /// Whether something other than an expression is searched by (then the expression is
+    /// optional).
     pub fn has_ip(&self) -> bool {
         self.ip.is_some()
+            || !self.field.is_empty()
+            || !self.keyword.is_empty()
+            || !self.query.is_empty()
     }
 
     /// The search with these parameters and `query`; a refused parameter is reported (exit 1).
@@ -120,18 +189,8 @@ impl Filters {
         if self.indirect {
             b = b.indirect(true);
         }
-        if let Some(d) = &self.from {
-            b = b.from(Date::parse_param("from", d).map_err(|e| request_error(&e, None))?);
-        }
-        if let Some(d) = &self.to {
-            b = b.to(Date::parse_param("to", d).map_err(|e| request_error(&e, None))?);
-        }
-        if self.most_recent {
-            b = b.most_recent(true);
-        }
-        if let Some(f) = &self.filter {
-            b = b.filter(Filter::from_str(f).map_err(|e| request_error(&e, Some(f)))?);
-        }
+        b = self.window.apply(b)?;
+        b = self.narrowing.apply(b)?;
         if let Some(s) = &self.slop {
             b = b.slop(
                 Slop::from_str(s)
@@ -139,8 +198,14 @@ impl Filters {
                     .get(),
             );
         }
-        if self.host_in_url {
-            b = b.host_in_url(true);
+        for f in &self.field {
+            b = b.field(Filter::field(f).map_err(|e| request_error(&e, Some(f)))?);
+        }
+        for k in &self.keyword {
+            b = b.keyword(Filter::keyword(k).map_err(|e| request_error(&e, Some(k)))?);
+        }
+        for q in &self.query {
+            b = b.query(Filter::query(q).map_err(|e| request_error(&e, None))?);
         }
         Ok(b)
     }
@@ -149,8 +214,8 @@ impl Filters {
 /// Reports a refused parameter; a `filter` with findings gets them rendered against its text.
 pub fn request_error(e: &RequestError, source: Option<&str>) -> Exit {
     let diagnostics = match e {
-        RequestError::FilterSyntax(p) => vec![p.diagnostic().clone()],
-        RequestError::FilterInvalid(v) => v.diagnostics.clone(),
+        RequestError::TermSyntax { error, .. } => vec![error.diagnostic().clone()],
+        RequestError::TermInvalid { error, .. } => error.diagnostics.clone(),
         _ => Vec::new(),
     };
     eprintln!("driftql: {e}");

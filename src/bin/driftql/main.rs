@@ -4,6 +4,7 @@ mod account;
 mod api;
 mod check;
 mod compile;
+mod endpoints;
 mod filter;
 mod input;
 mod search;
@@ -36,6 +37,18 @@ enum Command {
     Search(search::SearchArgs),
     /// Count the values of one type among a search's results.
     Summarize(search::SummarizeArgs),
+    /// Search reports by the hash of their favicon (scan/favicons).
+    Favicons(endpoints::FaviconsArgs),
+    /// Search reports by reverse DNS name or name server (domain/rdns), or summarise them.
+    Rdns(endpoints::RdnsArgs),
+    /// Search the certificate log for a host's certificates (ct/log), or summarise them.
+    Ct(endpoints::CtArgs),
+    /// Count the open ports of an address or block (scan/ports).
+    Ports(endpoints::PortsArgs),
+    /// Count the open ports of each address of a block (scan/ipports).
+    Ipports(endpoints::IpPortsArgs),
+    /// Show what is known of an address: its domain and its entity (ip/summary).
+    IpSummary(endpoints::IpSummaryArgs),
     /// Ask for protocol collection on one IP address and port.
     Prioritize(account::PrioritizeArgs),
     /// Show the token's quota and usage.
@@ -115,10 +128,25 @@ fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Search(args) => search::search(args),
         Command::Summarize(args) => search::summarize(args),
+        Command::Favicons(args) => endpoints::favicons(args),
+        Command::Rdns(args) => endpoints::rdns(args),
+        Command::Ct(args) => endpoints::ct(args),
+        Command::Ports(args) => endpoints::ports(args),
+        Command::Ipports(args) => endpoints::ipports(args),
+        Command::IpSummary(args) => endpoints::ip_summary(args),
         Command::Prioritize(args) => account::prioritize(args),
         Command::Quota(args) => account::quota(args),
         Command::Serve(args) => serve::serve(args),
         Command::Filter(args) => filter::filter(args),
     };
     ExitCode::from(code.unwrap_or_else(|status| status))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use clap::{Args, ValueEnum};
-use driftql::client::{Pages, Summary, TruncationReason};
+use driftql::client::{Pages, SearchBuilder, Summary, SummaryBuilder, TruncationReason};
 use driftql::models::{SummaryField, SummaryLimit};
 use driftql::report::Report;
 use futures::StreamExt;
@@ -17,10 +17,20 @@ use crate::api::{self, ApiArgs, Filters};
 #[derive(Args, Debug)]
 pub struct SearchArgs {
     /// The expression; read from standard input when it is `-`, or when it is absent and
-    /// --ip is not given.
+    /// neither --ip nor an older parameter (--field, --keyword, --query) is given.
     expression: Option<String>,
     #[command(flatten)]
     filters: Filters,
+    #[command(flatten)]
+    paging: Paging,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+/// Which pages of a search to fetch, and how to print them: what every search endpoint's
+/// command takes.
+#[derive(Args, Debug)]
+pub struct Paging {
     /// The page to fetch (0 to 99: the API serves 100 pages of a search). With --all or
     /// --max-pages: the first page to fetch, e.g. to resume after a failure.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(..100))]
@@ -31,15 +41,14 @@ pub struct SearchArgs {
     /// Fetch at most N pages.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_pages: Option<u32>,
-    /// How to print the reports.
+    /// How to print the reports (with --summarize, where a command has it: `json` prints the
+    /// summary as JSON, otherwise as a table).
     #[arg(long, value_enum, default_value_t = SearchOutput::Ndjson)]
-    output: SearchOutput,
-    #[command(flatten)]
-    api: ApiArgs,
+    pub output: SearchOutput,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum SearchOutput {
+pub enum SearchOutput {
     /// One report per line, printed as the pages arrive.
     Ndjson,
     /// One JSON object at the end: `{"result_count", "pages", "results": [...]}`.
@@ -56,14 +65,17 @@ struct JsonResults<'a> {
 pub fn search(args: SearchArgs) -> Status {
     let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
     let client = args.api.client()?;
-    let mut builder = args
-        .filters
-        .search(&client, query)?
-        .page(args.page.unwrap_or(0));
-    let budget = if args.all {
+    let builder = args.filters.search(&client, query)?;
+    run_pages(builder, &args.paging)
+}
+
+/// Fetches the pages `paging` asks for and prints their reports.
+pub fn run_pages(builder: SearchBuilder, paging: &Paging) -> Status {
+    let mut builder = builder.page(paging.page.unwrap_or(0));
+    let budget = if paging.all {
         None
     } else {
-        Some(args.max_pages.unwrap_or(1))
+        Some(paging.max_pages.unwrap_or(1))
     };
     if let Some(b) = budget {
         builder = builder.max_pages(b);
@@ -73,12 +85,12 @@ pub fn search(args: SearchArgs) -> Status {
         Err(e) => return Err(api::error(&e)),
     };
     let rt = api::runtime()?;
-    let progress = args.all && io::stderr().is_terminal();
+    let progress = paging.all && io::stderr().is_terminal();
     Ok(rt.block_on(stream(
         pages,
-        args.output,
+        paging.output,
         progress,
-        args.max_pages.is_some() || args.all,
+        paging.max_pages.is_some() || paging.all,
     )))
 }
 
@@ -173,12 +185,48 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
 #[derive(Args, Debug)]
 pub struct SummarizeArgs {
     /// The type whose values are counted, e.g. port-tcp.
-    field: String,
+    #[arg(value_name = "FIELD")]
+    counted: String,
     /// The expression; read from standard input when it is `-`, or when it is absent and
     /// --ip is not given.
     expression: Option<String>,
     #[command(flatten)]
     filters: Filters,
+    #[command(flatten)]
+    summary: Counting,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t = SummaryOutput::Table)]
+    output: SummaryOutput,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryOutput {
+    /// Aligned value and count columns, then `(other)` (and `(distinct)`).
+    Table,
+    /// `{"other": N, "values": {...}, "cardinality": N}` with the values in the server's order.
+    Json,
+}
+
+pub fn summarize(args: SummarizeArgs) -> Status {
+    let field = summary_field(&args.counted)?;
+    args.summary.checked_limit()?;
+    let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
+    let client = args.api.client()?;
+    let builder = args.filters.search(&client, query)?;
+    run_summary(builder, field, &args.summary, args.output)
+}
+
+/// The type a summary counts, checked.
+pub fn summary_field(field: &str) -> Result<SummaryField, Exit> {
+    field.parse().map_err(|e| api::request_error(&e, None))
+}
+
+/// What to count in a summary, and how to print it: what every command that summarises
+/// takes.
+#[derive(Args, Debug)]
+pub struct Counting {
     /// The most values returned (1 to 10,000; enterprise plans up to 1,000,000).
     #[arg(long, value_name = "N")]
     limit: Option<String>,
@@ -191,44 +239,38 @@ pub struct SummarizeArgs {
     /// Also count the distinct values (enterprise plans).
     #[arg(long)]
     cardinality: bool,
-    /// How to print the summary.
-    #[arg(long, value_enum, default_value_t = SummaryOutput::Table)]
+}
+
+impl Counting {
+    /// `--limit`, checked (to the enterprise bound: the server judges the plan).
+    pub fn checked_limit(&self) -> Result<Option<SummaryLimit>, Exit> {
+        self.limit
+            .as_deref()
+            .map(|l| SummaryLimit::parse(l, true))
+            .transpose()
+            .map_err(|e| api::request_error(&e, None))
+    }
+}
+
+/// Summarises `field`'s values over `builder`'s search and prints them.
+pub fn run_summary(
+    builder: SearchBuilder,
+    field: SummaryField,
+    counting: &Counting,
     output: SummaryOutput,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum SummaryOutput {
-    /// Aligned value and count columns, then `(other)` (and `(distinct)`).
-    Table,
-    /// `{"other": N, "values": {...}, "cardinality": N}` with the values in the server's order.
-    Json,
-}
-
-pub fn summarize(args: SummarizeArgs) -> Status {
-    let field: SummaryField = match args.field.parse() {
-        Ok(f) => f,
-        Err(e) => return Err(api::request_error(&e, None)),
-    };
-    let limit = match args.limit.as_deref().map(|l| SummaryLimit::parse(l, true)) {
-        None => None,
-        Some(Ok(l)) => Some(l),
-        Some(Err(e)) => return Err(api::request_error(&e, None)),
-    };
-    let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
-    let client = args.api.client()?;
-    let mut builder = args.filters.search(&client, query)?.summarize(field);
-    for c in &args.context {
+) -> Status {
+    let limit = counting.checked_limit()?;
+    let mut builder: SummaryBuilder = builder.summarize(field);
+    for c in &counting.context {
         builder = builder.context(c);
     }
-    for c in &args.no_context {
+    for c in &counting.no_context {
         builder = builder.no_context(c);
     }
     if let Some(l) = limit {
         builder = builder.limit(l);
     }
-    if args.cardinality {
+    if counting.cardinality {
         builder = builder.cardinality(true);
     }
     let rt = api::runtime()?;
@@ -237,7 +279,7 @@ pub fn summarize(args: SummarizeArgs) -> Status {
         Err(e) => return Err(api::error(&e)),
     };
     let mut out = io::stdout().lock();
-    let written = match args.output {
+    let written = match output {
         SummaryOutput::Json => api::json_line(&mut out, &summary),
         SummaryOutput::Table => write!(out, "{}", table(&summary)),
     };
