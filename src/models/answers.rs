@@ -267,6 +267,11 @@ pub struct Quota {
 }
 
 impl Quota {
+    /// The search quota left this period (`api_limit - api_usage`), when both are known.
+    pub fn api_left(&self) -> Option<u64> {
+        Some(self.api_limit?.saturating_sub(self.api_usage?))
+    }
+
     /// Whether the block carries no number or date at all.
     fn is_empty(&self) -> bool {
         *self == Quota::default()

@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use ipnet::IpNet;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::MAX_PAGES;
 use crate::ast::{Expr, Term};
@@ -282,9 +282,21 @@ impl Date {
             .map_err(|_| invalid())
     }
 
-    /// The date `days` days later (earlier when negative); `None` past the calendar's range.
+    /// The first date a parameter can hold: `0000-01-01`.
+    pub const MIN: Date = Date(time::macros::date!(0000 - 01 - 01));
+    /// The last date a parameter can hold: `9999-12-31`.
+    pub const MAX: Date = Date(time::macros::date!(9999 - 12 - 31));
+
+    /// The date `days` days later (earlier when negative); `None` outside [`Date::MIN`] to
+    /// [`Date::MAX`].
     pub fn plus_days(self, days: i64) -> Option<Date> {
-        self.0.checked_add(time::Duration::days(days)).map(Date)
+        // Past ±10 million days every date is out of range anyway; the bound keeps the
+        // duration from overflowing.
+        let days = days.clamp(-10_000_000, 10_000_000);
+        let shifted = self.0.checked_add(time::Duration::days(days))?;
+        (Date::MIN.0..=Date::MAX.0)
+            .contains(&shifted)
+            .then_some(Date(shifted))
     }
 
     /// The number of days from `self` to `later` (negative when `later` is earlier).
@@ -315,6 +327,13 @@ impl fmt::Display for Date {
     }
 }
 display_serialize!(Date);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Date::parse_param("date", &s).map_err(serde::de::Error::custom)
+    }
+}
 
 /// Checks that `from` is not after `to` when both are given.
 pub fn check_date_range(from: Option<Date>, to: Option<Date>) -> Result<(), RequestError> {
