@@ -61,11 +61,13 @@
 //!
 //! - `render` — compiler-style rendering of diagnostics ([`diagnostic::render`]).
 //! - `client` — [`client`]: the async HTTP client for the Driftnet API (reqwest with rustls,
-//!   tokio), with typed requests, responses, errors, retries and paging streams.
+//!   tokio), with typed requests, responses, errors, retries and paging streams; every result
+//!   past the 100-page cap, planned in date windows with its cost, a budget and checkpoints
+//!   ([`client::plan`]); a cache of pages on disk ([`client::Cache`]: `directories`, `sha2`).
 //! - `server` — [`server`]: a local Driftnet-compatible API server over an in-memory dataset
 //!   (axum, tokio).
 //! - `cli` (default) — the `driftql` binary; includes `render`, `client` and `server`, and adds
-//!   clap and indicatif.
+//!   clap, indicatif and humantime.
 //!
 //! **The default is the command-line tool**, so that `cargo install driftql` installs it and
 //! `cargo run` runs it. Cargo cannot tell a dependency from an installation, so a library that

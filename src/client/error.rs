@@ -95,6 +95,62 @@ pub enum Error {
         /// The underlying error (its message, with the token redacted, is `message`).
         error: reqwest::Error,
     },
+    /// The plan of [`Everything`](super::Everything) costs more quota than its budget allows:
+    /// nothing was fetched beyond the probes the planning needed.
+    #[error(
+        "the search would cost {}{estimate} quota units, more than the budget of {budget}; \
+         nothing more was fetched (the planning spent {spent})",
+        if *complete { "" } else { "at least " }
+    )]
+    OverBudget {
+        /// The units the plan costs (at least this many, when the planning stopped early).
+        estimate: u64,
+        /// Whether `estimate` is the whole plan's cost (the planning went to its end) or the
+        /// least it could cost (the planning stopped as soon as that passed the budget).
+        complete: bool,
+        /// The budget.
+        budget: u64,
+        /// The units the planning spent.
+        spent: u64,
+    },
+    /// A checkpoint could not be read or written, or belongs to another search.
+    #[error(transparent)]
+    Checkpoint(CheckpointError),
+}
+
+/// A checkpoint file of [`Everything`](super::Everything) could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The file could not be read or written.
+    #[error("checkpoint {path}: {error}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        error: std::io::Error,
+    },
+    /// The file is not a checkpoint, or is damaged.
+    #[error("checkpoint {path} cannot be used: {reason}")]
+    Damaged {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// The file is the checkpoint of another search.
+    #[error(
+        "checkpoint {path} belongs to another search ({found}), not this one ({wanted}); \
+         give another file, or delete it to start this search anew"
+    )]
+    OtherSearch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The search it records.
+        found: String,
+        /// This search.
+        wanted: String,
+    },
 }
 
 impl From<RequestError> for Error {
@@ -117,21 +173,36 @@ impl Error {
         }
     }
 
-    /// Whether the error was found before anything was sent (the query or a parameter).
+    /// Whether the request was refused by the client itself, before sending anything (more):
+    /// the query or a parameter, a budget too small, a checkpoint of another search.
     pub fn is_refused_before_sending(&self) -> bool {
-        matches!(self, Error::InvalidQuery(_) | Error::InvalidRequest(_))
+        matches!(
+            self,
+            Error::InvalidQuery(_)
+                | Error::InvalidRequest(_)
+                | Error::OverBudget { .. }
+                | Error::Checkpoint(CheckpointError::OtherSearch { .. })
+        )
     }
 }
 
 /// A page of a paged search failed (after every retry). Pages before it were delivered and stay
 /// valid; to go on, start a new stream at [`PageError::page`] with
 /// [`SearchBuilder::page`](super::SearchBuilder::page).
+///
+/// In the fetching of a plan ([`Harvest`](super::Harvest)), the page is one of a date window's,
+/// named by [`PageError::window`].
 #[derive(Debug, thiserror::Error)]
-#[error("page {page} failed: {error}")]
+#[error("page {page}{} failed: {error}", match window {
+    Some(w) => format!(" (window: {w})"),
+    None => String::new(),
+})]
 #[non_exhaustive]
 pub struct PageError {
     /// The page that failed: where to resume.
     pub page: u32,
+    /// The date window the page is of, in the fetching of a plan.
+    pub window: Option<super::plan::Window>,
     /// Why.
     pub error: Error,
 }

@@ -56,10 +56,17 @@
 //! - Paged searches drop a report whose `id` they delivered before and count it; when the
 //!   pages held fewer reports than the server said match, the stream says so
 //!   ([`TruncationReason::Incomplete`]).
+//!
+//! Past the API's cap of 100 pages a search, [`SearchBuilder::everything`] gets every result: it
+//! plans the search in date windows of at most 10,000 results, says what the plan costs before
+//! spending it, keeps to a budget, and goes on from a checkpoint ([`plan`]). With a
+//! [`Cache`] ([`ClientBuilder::cache`]), a results page is paid for once.
 
+mod cache;
 mod error;
 mod lookups;
 mod paging;
+pub mod plan;
 mod retry;
 mod search;
 mod secret;
@@ -74,9 +81,11 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
-pub use error::{ConfigError, Error, PageError};
+pub use cache::{CACHE_DIR_ENV, Cache, CacheStats, DEFAULT_CACHE_TTL, NoCacheDir};
+pub use error::{CheckpointError, ConfigError, Error, PageError};
 pub use lookups::{DEFAULT_MAX_IPPORTS_REQUESTS, IpSummaryBuilder, PortsBuilder};
 pub use paging::{Pages, Reports, Truncation, TruncationReason};
+pub use plan::{Everything, Harvest, Plan};
 pub use search::{SearchBuilder, SummaryBuilder};
 
 // The wire model the client speaks, from `crate::models`.
@@ -122,6 +131,7 @@ struct Inner {
     limiter: Semaphore,
     concurrency: usize,
     timeout: Duration,
+    cache: Option<Cache>,
 }
 
 impl fmt::Debug for Client {
@@ -133,6 +143,7 @@ impl fmt::Debug for Client {
             .field("timeout", &i.timeout)
             .field("max_retries", &i.retry.max_retries)
             .field("concurrency", &i.concurrency)
+            .field("cache", &i.cache.as_ref().map(Cache::dir))
             .finish()
     }
 }
@@ -162,6 +173,11 @@ impl Client {
     /// How many requests may run at once.
     pub fn concurrency(&self) -> usize {
         self.inner.concurrency
+    }
+
+    /// The cache of results pages, when one is set.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.inner.cache.as_ref()
     }
 
     /// A search of `scan/protocols`.
@@ -411,6 +427,7 @@ pub struct ClientBuilder {
     concurrency: usize,
     retry: RetryPolicy,
     max_body: usize,
+    cache: Option<Cache>,
 }
 
 impl Default for ClientBuilder {
@@ -422,6 +439,7 @@ impl Default for ClientBuilder {
             concurrency: MAX_CONCURRENT_QUERIES,
             retry: RetryPolicy::default(),
             max_body: DEFAULT_MAX_BODY,
+            cache: None,
         }
     }
 }
@@ -435,6 +453,7 @@ impl fmt::Debug for ClientBuilder {
             .field("concurrency", &self.concurrency)
             .field("retry", &self.retry)
             .field("max_body", &self.max_body)
+            .field("cache", &self.cache.as_ref().map(Cache::dir))
             .finish()
     }
 }
@@ -518,6 +537,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the results pages of searches in `cache`, and answers from it the pages it holds
+    /// fresh: such a page costs no quota. See [`Cache`]. Default: no cache.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use driftql::client::{Cache, Client};
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let cache = Cache::at_default_dir()?.ttl(Duration::from_secs(6 * 3600));
+    /// let client = Client::builder().with_env().cache(cache).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cache(mut self, cache: Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Builds the client: checks the token and the base URL.
     pub fn build(self) -> Result<Client, ConfigError> {
         let token = Token::new(self.token.as_deref().unwrap_or(""))?;
@@ -555,6 +590,7 @@ impl ClientBuilder {
                 limiter: Semaphore::new(self.concurrency),
                 concurrency: self.concurrency,
                 timeout: self.timeout,
+                cache: self.cache,
             }),
         })
     }

@@ -346,7 +346,11 @@ impl Stream for Pages {
                 this.failed = true;
                 // Dropping the pages in flight cancels their requests.
                 this.in_flight = FuturesOrdered::new();
-                Poll::Ready(Some(Err(PageError { page, error })))
+                Poll::Ready(Some(Err(PageError {
+                    page,
+                    window: None,
+                    error,
+                })))
             }
         }
     }

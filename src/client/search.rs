@@ -1,9 +1,11 @@
 //! Request builders for `scan/protocols` and `scan/domains`: results, pages and summaries.
 
 use futures::FutureExt;
+use futures::future::BoxFuture;
 use reqwest::Url;
 
 use super::paging::{Pages, Reports};
+use super::plan::{Everything, Window};
 use super::{Client, Error};
 use crate::Query;
 use crate::diagnostic::Diagnostic;
@@ -27,6 +29,30 @@ fn request_url(client: &Client, endpoint: Endpoint, request: &SearchRequest) -> 
     let mut url = client.endpoint_url(endpoint.path());
     url.query_pairs_mut().extend_pairs(request.to_pairs());
     url
+}
+
+/// The identity of `request` at `endpoint`: the URL with its parameters in canonical order
+/// (the expression is already canonical; repeated parameters are sorted, since their order
+/// does not change the answer), leaving out `page` unless `with_page`.
+fn request_key(
+    client: &Client,
+    endpoint: Endpoint,
+    request: &SearchRequest,
+    with_page: bool,
+) -> String {
+    let mut pairs = request.to_pairs();
+    pairs.retain(|(name, _)| with_page || *name != "page");
+    pairs.sort();
+    let mut url = client.endpoint_url(endpoint.path());
+    url.query_pairs_mut().extend_pairs(pairs);
+    url.into()
+}
+
+/// One results page, and whether it cost quota (it did not when the cache answered).
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub page: ResultsPage,
+    pub billed: bool,
 }
 
 /// Refuses a URL longer than the API accepts, before it is sent.
@@ -223,19 +249,119 @@ impl SearchBuilder {
         within_limit(self.page_url(self.page))
     }
 
-    /// The URL of page `page`, for parameters already checked.
-    fn page_url(&self, page: u32) -> Url {
+    /// The request for page `page`, for parameters already checked.
+    fn request(&self, page: u32) -> SearchRequest {
         // Pages past the cap are never asked for: the builder refuses them, and streams stop.
         let page = Page::new(page).unwrap_or_default();
-        let request = SearchRequest::results(self.params.clone(), page);
-        request_url(&self.client, self.endpoint, &request)
+        SearchRequest::results(self.params.clone(), page)
     }
 
-    /// Fetches one page (the one set with [`page`](Self::page), else 0). HTTP 204 gives an empty
-    /// page.
+    /// The URL of page `page`, for parameters already checked.
+    fn page_url(&self, page: u32) -> Url {
+        request_url(&self.client, self.endpoint, &self.request(page))
+    }
+
+    /// The identity of the search (`page: None`) or of one of its pages: what the cache and
+    /// checkpoints key on.
+    pub(crate) fn key(&self, page: Option<u32>) -> String {
+        request_key(
+            &self.client,
+            self.endpoint,
+            &self.request(page.unwrap_or(0)),
+            page.is_some(),
+        )
+    }
+
+    /// The URL of the endpoint, and the parameters of the search in the order they are sent,
+    /// less `from`, `to` and `page` (each window and page sets its own).
+    pub(crate) fn request_parts(&self) -> (String, Vec<(&'static str, String)>) {
+        let mut pairs = self.request(0).to_pairs();
+        pairs.retain(|(name, _)| !matches!(*name, "from" | "to" | "page"));
+        (self.client.endpoint_url(self.endpoint.path()).into(), pairs)
+    }
+
+    /// The identity of the search wherever it is sent: the endpoint's path and the parameters
+    /// in canonical order, without `page` (what a checkpoint keys on).
+    pub(crate) fn identity(&self) -> String {
+        let key = self.key(None);
+        let base = self.client.base_url().as_str();
+        key.strip_prefix(base).unwrap_or(&key).to_owned()
+    }
+
+    /// Whether the client's cache holds page `page`, fresh.
+    pub(crate) fn cached(&self, page: u32) -> bool {
+        self.client
+            .cache()
+            .is_some_and(|c| c.has(&self.key(Some(page))))
+    }
+
+    /// Fetches page `page` (of parameters already checked), from the client's cache when it
+    /// holds it.
+    pub(crate) fn fetch(&self, page: u32) -> BoxFuture<'static, Result<Fetched, Error>> {
+        let client = self.client.clone();
+        let url = self.page_url(page);
+        let key = client.cache().map(|_| self.key(Some(page)));
+        async move {
+            let cache = client.cache();
+            if let (Some(cache), Some(key)) = (cache, &key)
+                && let Some(page) = cache.get(key)
+            {
+                return Ok(Fetched {
+                    page,
+                    billed: false,
+                });
+            }
+            let fetched = fetch_page(&client, url, page).await?;
+            if let (Some(cache), Some(key)) = (cache, &key) {
+                cache.put(key, &fetched);
+            }
+            Ok(Fetched {
+                page: fetched,
+                billed: true,
+            })
+        }
+        .boxed()
+    }
+
+    /// The same search, in the date window `window` (its `from` and `to` replace the search's).
+    pub(crate) fn in_window(&self, window: Window) -> SearchBuilder {
+        let mut b = self.clone();
+        b.params.from = window.from;
+        b.params.to = window.to;
+        b
+    }
+
+    /// Whether the endpoint takes a date window.
+    pub(crate) fn takes_dates(&self) -> bool {
+        self.endpoint.takes("from") && self.endpoint.takes("to")
+    }
+
+    /// The client the search goes through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Refuses the search when the URL of its longest page (page 99, in a window with both
+    /// dates) would be longer than the API accepts.
+    pub(crate) fn check_length(&self) -> Result<(), Error> {
+        let longest = self.in_window(Window::new(
+            Some(crate::models::Date::MAX),
+            Some(crate::models::Date::MAX),
+        ));
+        within_limit(longest.page_url(MAX_PAGES - 1)).map(drop)
+    }
+
+    /// Every matching report, past the API's 100-page cap: the search split into date
+    /// windows of at most 10,000 results each. See [`Everything`].
+    pub fn everything(self) -> Everything {
+        Everything::new(self)
+    }
+
+    /// Fetches one page (the one set with [`page`](Self::page), else 0), or takes it from the
+    /// client's [cache](super::ClientBuilder::cache). HTTP 204 gives an empty page.
     pub async fn send(self) -> Result<ResultsPage, Error> {
-        let url = self.url()?;
-        fetch_page(&self.client, url, self.page).await
+        self.url()?;
+        self.fetch(self.page).await.map(|f| f.page)
     }
 
     /// A stream of pages from [`page`](Self::page) on, fetched as they are consumed (with up to
@@ -249,9 +375,8 @@ impl SearchBuilder {
         let start = self.page;
         let budget = self.max_pages;
         let fetch = move |page: u32| {
-            let client = self.client.clone();
-            let url = self.page_url(page);
-            async move { fetch_page(&client, url, page).await }.boxed()
+            let fetching = self.fetch(page);
+            async move { fetching.await.map(|f| f.page) }.boxed()
         };
         Ok(Pages::new(Box::new(fetch), start, budget, prefetch))
     }
@@ -320,6 +445,19 @@ impl SummaryBuilder {
     /// Checks the request without sending it; see [`SearchBuilder::check`].
     pub fn check(&self) -> Result<Vec<Diagnostic>, Error> {
         check(&self.params, self.endpoint)
+    }
+
+    /// The client the summary goes through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The most quota units the summary can cost: one per 10,000 values returned (at least
+    /// one), so `ceil(limit / 10,000)` for its limit (the server's default is 100).
+    pub fn max_cost(&self) -> u64 {
+        u64::from(self.summary.limit_or_default().get())
+            .div_ceil(10_000)
+            .max(1)
     }
 
     /// The full URL [`send`](Self::send) would request; refused when it is longer than the API

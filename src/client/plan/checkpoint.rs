@@ -1,0 +1,324 @@
+//! The checkpoint of a plan: the plan, then a line for each page delivered, so that a run
+//! stopped at any moment goes on where it stopped.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Batch, PlannedWindow, Window};
+use crate::client::cache::{Cache, write_whole};
+use crate::client::error::CheckpointError;
+use crate::models::ResultsPage;
+
+/// What the first line of a checkpoint says: which search, and its plan.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Header {
+    /// The format's version.
+    pub driftql_checkpoint: u32,
+    /// The search's identity (endpoint, canonical parameters).
+    pub search: String,
+    /// The API's base URL it was sent to.
+    pub api: String,
+    /// The plan's windows, newest first.
+    pub windows: Vec<PlannedWindow>,
+    /// The probes the planning made, and how many of them cost quota.
+    pub probes: u64,
+    pub probes_billed: u64,
+}
+
+/// One line after the header.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Line {
+    /// A page whose reports were delivered (and, by the caller, written).
+    Done {
+        window: usize,
+        page: u32,
+        /// Reports it delivered (after dropping repeats).
+        reports: u64,
+        /// Whether fetching it cost quota.
+        billed: bool,
+        /// Whether it came back empty, ending its window before the plan said.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        last: bool,
+        /// The caller's output position after it, when the caller keeps one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output_bytes: Option<u64>,
+    },
+    /// Every page of the plan was delivered.
+    Complete,
+}
+
+const VERSION: u32 = 1;
+
+/// What the runs before this one did, as their checkpoint records it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Resumed {
+    /// Pages delivered, for each window: they are delivered in order, so these are its
+    /// first pages.
+    pub pages_done: Vec<u32>,
+    /// Reports delivered, in all.
+    pub reports: u64,
+    /// Reports delivered, for each window.
+    pub window_reports: Vec<u64>,
+    /// Quota units spent: the planning's probes and the pages that cost.
+    pub spent: u64,
+    /// The caller's output position after the last page delivered.
+    pub output_bytes: Option<u64>,
+    /// Whether the plan was delivered to its end.
+    pub complete: bool,
+    /// The API's base URL the checkpoint was started against, when it is not this run's.
+    pub other_api: Option<String>,
+}
+
+/// An open checkpoint, appended to as pages are delivered.
+pub(super) struct Checkpoint {
+    path: PathBuf,
+    file: File,
+    spool: Spool,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> CheckpointError + '_ {
+    move |error| CheckpointError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+impl Checkpoint {
+    /// Reads the checkpoint at `path`, if there is one: its header and what was done.
+    /// A last line cut short (the run stopped while writing it) is dropped from the file.
+    pub fn load(
+        path: &Path,
+        search: &str,
+        api: &str,
+    ) -> Result<Option<(Checkpoint, Header, Resumed)>, CheckpointError> {
+        let text = match fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(path)(e)),
+        };
+        let damaged = |reason: String| CheckpointError::Damaged {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // Complete lines only: a last line without its newline was being written.
+        let good = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut lines = text[..good].split(|&b| b == b'\n');
+        let header: Header = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| damaged("it is empty".into()))
+            .and_then(|l| {
+                serde_json::from_slice(l)
+                    .map_err(|e| damaged(format!("line 1 is not a driftql checkpoint: {e}")))
+            })?;
+        if header.driftql_checkpoint != VERSION {
+            return Err(damaged(format!(
+                "it is in format {}, and this driftql reads format {VERSION}",
+                header.driftql_checkpoint
+            )));
+        }
+        if header.search != search {
+            return Err(CheckpointError::OtherSearch {
+                path: path.to_path_buf(),
+                found: header.search,
+                wanted: search.to_owned(),
+            });
+        }
+        let n = header.windows.len();
+        let mut resumed = Resumed {
+            pages_done: vec![0; n],
+            window_reports: vec![0; n],
+            spent: header.probes_billed,
+            other_api: (header.api != api).then(|| header.api.clone()),
+            ..Resumed::default()
+        };
+        for (i, line) in lines.enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let at = i + 2;
+            let line: Line =
+                serde_json::from_slice(line).map_err(|e| damaged(format!("line {at}: {e}")))?;
+            match line {
+                Line::Done {
+                    window,
+                    page,
+                    reports,
+                    billed,
+                    last,
+                    output_bytes,
+                } => {
+                    let planned = header.windows.get(window).map(|w| w.pages);
+                    if planned.is_none_or(|p| page >= p) || page != resumed.pages_done[window] {
+                        return Err(damaged(format!(
+                            "line {at}: page {page} of window {window} is not the next page of \
+                             the plan"
+                        )));
+                    }
+                    resumed.pages_done[window] = if last {
+                        header.windows[window].pages
+                    } else {
+                        page + 1
+                    };
+                    resumed.reports += reports;
+                    resumed.window_reports[window] += reports;
+                    resumed.spent += u64::from(billed);
+                    if output_bytes.is_some() {
+                        resumed.output_bytes = output_bytes;
+                    }
+                }
+                Line::Complete => resumed.complete = true,
+            }
+        }
+        if resumed.complete {
+            for (done, w) in resumed.pages_done.iter_mut().zip(&header.windows) {
+                *done = w.pages;
+            }
+        }
+        if good < text.len() {
+            let f = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(io_error(path))?;
+            f.set_len(good as u64).map_err(io_error(path))?;
+        }
+        let file = Self::append_to(path)?;
+        let checkpoint = Checkpoint {
+            path: path.to_path_buf(),
+            file,
+            spool: Spool::of(path, search),
+        };
+        Ok(Some((checkpoint, header, resumed)))
+    }
+
+    /// Starts the checkpoint at `path` with `header`: the file is written whole, so a run
+    /// stopped now leaves the old state or the new one.
+    pub fn create(path: &Path, header: &Header) -> Result<Checkpoint, CheckpointError> {
+        let mut line =
+            serde_json::to_vec(header).map_err(|e| io_error(path)(io::Error::other(e)))?;
+        line.push(b'\n');
+        write_whole(path, &line).map_err(io_error(path))?;
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            file: Self::append_to(path)?,
+            spool: Spool::of(path, &header.search),
+        })
+    }
+
+    fn append_to(path: &Path) -> Result<File, CheckpointError> {
+        OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io_error(path))
+    }
+
+    fn append(&mut self, line: &Line) -> Result<(), CheckpointError> {
+        let mut bytes =
+            serde_json::to_vec(line).map_err(|e| io_error(&self.path)(io::Error::other(e)))?;
+        bytes.push(b'\n');
+        // One write of one short line: a stop leaves it whole or cut, and a cut line is
+        // dropped when the file is read.
+        self.file.write_all(&bytes).map_err(io_error(&self.path))
+    }
+
+    /// Records that `batch` (of `window`) was delivered, and lets its spooled copy go.
+    pub fn done(
+        &mut self,
+        window: Window,
+        batch: &Batch,
+        output_bytes: Option<u64>,
+    ) -> Result<(), CheckpointError> {
+        self.append(&Line::Done {
+            window: batch.window,
+            page: batch.page,
+            reports: batch.reports.len() as u64,
+            billed: batch.billed,
+            last: batch.ends_window,
+            output_bytes,
+        })?;
+        self.spool.remove(window, batch.page);
+        Ok(())
+    }
+
+    /// Records that the plan was delivered to its end, and removes the spool.
+    pub fn complete(&mut self) -> Result<(), CheckpointError> {
+        self.append(&Line::Complete)?;
+        self.spool.discard();
+        Ok(())
+    }
+
+    /// The spool of pages fetched and not yet delivered.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+}
+
+/// The pages of a checkpointed search fetched but not yet delivered, kept beside the
+/// checkpoint (`FILE.pages/`) as they arrive, so that a stopped run does not pay for them
+/// again. Each is removed once delivered; the whole spool once the plan is.
+#[derive(Clone, Debug)]
+pub(super) struct Spool {
+    dir: PathBuf,
+    pages: Cache,
+    search: String,
+}
+
+impl Spool {
+    /// The spool of the checkpoint at `path`, for `search`.
+    pub fn of(path: &Path, search: &str) -> Spool {
+        let mut dir = path.as_os_str().to_owned();
+        dir.push(".pages");
+        let dir = PathBuf::from(dir);
+        Spool {
+            pages: Cache::new(&dir).ttl(Duration::MAX),
+            dir,
+            search: search.to_owned(),
+        }
+    }
+
+    fn key(&self, window: Window, page: u32) -> String {
+        format!(
+            "{} from={:?} to={:?} page={page}",
+            self.search, window.from, window.to
+        )
+    }
+
+    pub fn get(&self, window: Window, page: u32) -> Option<ResultsPage> {
+        self.pages.get(&self.key(window, page))
+    }
+
+    pub fn has(&self, window: Window, page: u32) -> bool {
+        self.pages.has(&self.key(window, page))
+    }
+
+    pub fn put(&self, window: Window, page: u32, answer: &ResultsPage) {
+        self.pages.put(&self.key(window, page), answer);
+    }
+
+    fn remove(&self, window: Window, page: u32) {
+        self.pages.remove(&self.key(window, page));
+    }
+
+    fn discard(&self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+
+    /// Why a page could not be spooled, the first time it happened.
+    pub fn write_error(&self) -> Option<String> {
+        self.pages.write_error()
+    }
+}
