@@ -451,6 +451,7 @@ impl<'de> ReportFields<'de> {
     }
 
     /// Records a key the caller read itself, so a second one is still refused.
+    #[cfg(feature = "export")]
     pub(crate) fn saw<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
         self.seen.other(key, "a report")
     }
@@ -463,6 +464,7 @@ impl<'de> ReportFields<'de> {
 }
 
 /// A key of a JSON object, borrowed where it can be; for readers of objects that hold reports.
+#[cfg(feature = "export")]
 pub(crate) fn read_key<'de, A: MapAccess<'de>>(
     map: &mut A,
 ) -> Result<Option<Cow<'de, str>>, A::Error> {
