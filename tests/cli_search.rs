@@ -160,13 +160,14 @@ async fn search_max_pages_is_a_budget_with_a_warning() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn search_all_stops_at_the_page_cap_and_warns() {
+async fn a_page_budget_stops_at_the_page_cap_and_warns() {
     let server = paged(180, 17_950, 1).await;
     let o = driftql(
         &[
             "search",
             "port-tcp:443",
-            "--all",
+            "--max-pages",
+            "150",
             "--output",
             "json",
             "--token",
@@ -192,7 +193,45 @@ async fn search_all_stops_at_the_page_cap_and_warns() {
     let err = stderr(&o);
     assert!(err.starts_with("warning: 17950 results match"), "{err}");
     assert!(err.contains("from/to"), "{err}");
+    assert!(err.contains("note: --all fetches every result"), "{err}");
     assert_eq!(calls(&server).await.len(), 100);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_all_against_a_server_that_ignores_dates_stops_at_the_cap_and_warns() {
+    // The mock answers every window with the same 17,950 results: the halves of the first cut
+    // count twice as many as the whole, so the search is not split further.
+    let server = paged(180, 17_950, 1).await;
+    let o = driftql(
+        &[
+            "search",
+            "port-tcp:443",
+            "--all",
+            "--token",
+            TOKEN,
+            "--api-url",
+            &server.uri(),
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_status(&o, 0);
+    assert_eq!(ndjson_ids(&o), ids(0..100, 1));
+    assert_eq!(
+        stderr(&o),
+        "warning: all dates: 17950 results match, but its two halves count 35900 together: \
+         the API does not seem to honour from/to, so the search was not split, and 7950 were \
+         not fetched\n"
+    );
+    // The whole search's 100 pages, and the probes of the two halves.
+    let calls = calls(&server).await;
+    assert_eq!(calls.len(), 102);
+    let dated = |c: &&wiremock::Request| {
+        let q = c.url.query().unwrap_or("");
+        q.contains("from=") || q.contains("to=")
+    };
+    assert_eq!(calls.iter().filter(dated).count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -425,39 +464,47 @@ async fn a_missing_token_or_an_insecure_url_exits_1_before_any_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_page_names_it_and_says_how_to_resume() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(wiremock::matchers::query_param("page", "2"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(r#"{"error": "boom"}"#))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(Paged::new(5, 5, 1))
-        .mount(&server)
-        .await;
-    let o = driftql(
-        &[
-            "search",
-            "title:x",
-            "--all",
-            "--token",
-            TOKEN,
-            "--api-url",
-            &server.uri(),
-        ],
-        None,
-        &[],
-    )
-    .await;
-    assert_status(&o, 4);
-    assert_eq!(ndjson_ids(&o), ["p0-0", "p1-0"]);
-    let err = stderr(&o);
-    assert!(
-        err.contains("page 2 failed: the API answered HTTP 400: boom"),
-        "{err}"
-    );
-    assert!(err.contains("--page 2"), "{err}");
+    for all in [false, true] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(400).set_body_string(r#"{"error": "boom"}"#))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(Paged::new(5, 5, 1))
+            .mount(&server)
+            .await;
+        let uri = server.uri();
+        let mut args = vec!["search", "title:x", "--token", TOKEN, "--api-url", &uri];
+        args.extend(if all {
+            ["--all", ""]
+        } else {
+            ["--max-pages", "5"]
+        });
+        args.retain(|a| !a.is_empty());
+        let o = driftql(&args, None, &[]).await;
+        assert_status(&o, 4);
+        assert_eq!(ndjson_ids(&o), ["p0-0", "p1-0"]);
+        let err = stderr(&o);
+        if all {
+            assert!(
+                err.contains("page 2 (window: all dates) failed: the API answered HTTP 400: boom"),
+                "{err}"
+            );
+            assert!(
+                err.contains("2 pages were printed; with --checkpoint FILE, a run that stops can be continued"),
+                "{err}"
+            );
+        } else {
+            assert!(
+                err.contains("page 2 failed: the API answered HTTP 400: boom"),
+                "{err}"
+            );
+            assert!(err.contains("--page 2"), "{err}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -333,10 +333,10 @@ fn over_the_cap_file() -> PathBuf {
 }
 
 #[test]
-fn search_all_stops_at_the_page_cap_with_a_warning() {
+fn a_page_budget_stops_at_the_page_cap_and_all_goes_past_it() {
     let path = over_the_cap_file();
     let s = serve(&["--data", path.to_str().unwrap()]);
-    let o = api(&s, "search", &["port-tcp:1", "--all"]);
+    let o = api(&s, "search", &["port-tcp:1", "--max-pages", "100"]);
     assert_status(&o, 0);
     let got = reports(&o);
     assert_eq!(got.len(), 10_000);
@@ -345,7 +345,8 @@ fn search_all_stops_at_the_page_cap_with_a_warning() {
     assert_eq!(
         stderr(&o),
         "warning: 10250 results match, but the API serves at most 100 pages (10000 results) of \
-         a search; narrow it with a from/to date window to see the rest\n"
+         a search; narrow it with a from/to date window to see the rest\n\
+         note: --all fetches every result, past the cap\n"
     );
     // The window the warning suggests reaches the rest.
     let o = api(
@@ -353,7 +354,8 @@ fn search_all_stops_at_the_page_cap_with_a_warning() {
         "search",
         &[
             "port-tcp:1",
-            "--all",
+            "--max-pages",
+            "100",
             "--from",
             "2024-12-01",
             "--to",
@@ -363,6 +365,13 @@ fn search_all_stops_at_the_page_cap_with_a_warning() {
     assert_status(&o, 0);
     assert_eq!(stderr(&o), "");
     assert_eq!(reports(&o).len(), 10_250 / 12);
+    // And --all gets every one, each once, in windows of the dates.
+    let o = api(&s, "search", &["port-tcp:1", "--all"]);
+    assert_status(&o, 0);
+    assert_eq!(stderr(&o), "");
+    let got = reports(&o);
+    let unique: BTreeSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!((got.len(), unique.len()), (10_250, 10_250));
 }
 
 // ---------------------------------------------------------------------------------------------

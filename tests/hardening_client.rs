@@ -351,7 +351,7 @@ async fn pages_that_stop_early_say_so() {
     assert_eq!(common::stdout(&out).lines().count(), 300);
     let err = common::stderr(&out);
     assert!(
-        err.contains("should have held 500, but they held 300"),
+        err.contains("the pages should have held 500 results, and held 300 different ones"),
         "{err}"
     );
 }

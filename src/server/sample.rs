@@ -42,6 +42,11 @@ use crate::report::{Item, Report};
 /// The most reports `driftql serve --sample` serves: a million take about 2 GB of memory.
 pub const MAX_SAMPLE: usize = 1_000_000;
 
+/// How many reports `driftql serve` serves when it is given no dataset: enough that a broad
+/// query (`port-tcp:443`: about 16,000) passes the API's 10,000 results a search, across the
+/// sample's seven years of dates.
+pub const DEFAULT_SAMPLE: usize = 100_000;
+
 /// `n` synthetic reports, the same on every call (see the [module docs](self)).
 ///
 /// ```

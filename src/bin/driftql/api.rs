@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use driftql::Query;
-use driftql::client::{Client, ConfigError, Error, SearchBuilder};
+use driftql::client::{Cache, CheckpointError, Client, ConfigError, Error, SearchBuilder};
 use driftql::models::{Date, Filter, IpParam, RequestError, Slop};
 
 use crate::Exit;
@@ -47,6 +47,11 @@ impl fmt::Debug for ApiArgs {
 impl ApiArgs {
     /// The client: options first, then the environment, then the defaults.
     pub fn client(&self) -> Result<Client, Exit> {
+        self.client_with(None)
+    }
+
+    /// The client, keeping results pages in `cache` when there is one.
+    pub fn client_with(&self, cache: Option<Cache>) -> Result<Client, Exit> {
         let mut b = Client::builder()
             .with_env()
             .timeout(Duration::from_secs(self.timeout.max(1)))
@@ -56,6 +61,9 @@ impl ApiArgs {
         }
         if let Some(u) = &self.api_url {
             b = b.base_url(u);
+        }
+        if let Some(c) = cache {
+            b = b.cache(c);
         }
         b.build().map_err(|e| config_error(&e))
     }
@@ -248,14 +256,16 @@ pub fn read_query(arg: Option<String>, has_ip: bool) -> Result<Option<Query>, Ex
     Ok(Some(query))
 }
 
-/// Reports a failed call: exit 1 when it was refused before sending, 3 when the API or the
-/// network failed.
+/// Reports a failed call: exit 1 when the client refused it (the query, a parameter, the
+/// budget, a checkpoint), 5 when a checkpoint could not be read or written, 4 when the API or
+/// the network failed.
 pub fn error(e: &Error) -> Exit {
     eprintln!("driftql: {e}");
-    if e.is_refused_before_sending() {
-        Exit::Invalid
-    } else {
-        Exit::Api
+    match e {
+        Error::Checkpoint(CheckpointError::Io { .. }) => Exit::Io,
+        Error::Checkpoint(_) => Exit::Invalid,
+        e if e.is_refused_before_sending() => Exit::Invalid,
+        _ => Exit::Api,
     }
 }
 

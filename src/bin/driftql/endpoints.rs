@@ -78,7 +78,7 @@ pub struct FaviconsArgs {
 
 /// `favicons`: reports by the hash of their favicon.
 pub fn favicons(args: FaviconsArgs) -> Status {
-    let client = args.api.client()?;
+    let client = args.api.client_with(args.paging.cache()?)?;
     let mut b = client.favicons();
     let hashes = [
         (HashKind::Sha1, &args.sha1),
@@ -122,7 +122,7 @@ pub struct RdnsArgs {
 /// `rdns`: reports by reverse DNS name or name server.
 pub fn rdns(args: RdnsArgs) -> Status {
     args.answer.counting.checked_limit()?;
-    let client = args.api.client()?;
+    let client = args.api.client_with(args.answer.paging.cache()?)?;
     let mut b = client.rdns();
     if let Some(ip) = &args.ip {
         b = b.ip(IpParam::from_str(ip).map_err(|e| api::request_error(&e, None))?);
@@ -153,7 +153,7 @@ pub fn ct(args: CtArgs) -> Status {
     args.answer.counting.checked_limit()?;
     let term = driftql::Term::new("host", driftql::Op::Match, args.host.as_str());
     let field = Filter::new(term).map_err(|e| api::request_error(&e, None))?;
-    let client = args.api.client()?;
+    let client = args.api.client_with(args.answer.paging.cache()?)?;
     let b = client.ct_log().field(field);
     args.answer.run(args.window.apply(b)?)
 }

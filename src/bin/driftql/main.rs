@@ -2,11 +2,14 @@
 
 mod account;
 mod api;
+mod cache;
 mod check;
 mod compile;
 mod endpoints;
+mod everything;
 mod filter;
 mod input;
+mod output;
 mod search;
 mod serve;
 
@@ -55,6 +58,8 @@ enum Command {
     Quota(account::QuotaArgs),
     /// Run a local Driftnet-compatible API server over an NDJSON dataset or a built-in sample.
     Serve(serve::ServeArgs),
+    /// Show or clear the cache of results pages that `--cache` keeps.
+    Cache(cache::CacheArgs),
     /// Print the reports of a scan export (NDJSON, a results page or an array of reports) that
     /// match an expression, one per line. Exit status 0: done; 1: validation errors; 2: syntax
     /// error; 3: some input lines or reports were bad; 5: the input could not be read.
@@ -138,6 +143,7 @@ fn main() -> ExitCode {
         Command::Quota(args) => account::quota(args),
         Command::Serve(args) => serve::serve(args),
         Command::Filter(args) => filter::filter(args),
+        Command::Cache(args) => cache::cache(args),
     };
     ExitCode::from(code.unwrap_or_else(|status| status))
 }

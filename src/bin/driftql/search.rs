@@ -1,18 +1,20 @@
 //! `search` and `summarize`: the API's search endpoints from the command line.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, Write};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use driftql::client::{Pages, SearchBuilder, Summary, SummaryBuilder, TruncationReason};
+use driftql::client::{Cache, Pages, SearchBuilder, Summary, SummaryBuilder, TruncationReason};
 use driftql::models::{SummaryField, SummaryLimit};
 use driftql::report::Report;
 use futures::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::Exit;
 use crate::Status;
 use crate::api::{self, ApiArgs, Filters};
+use crate::everything;
+use crate::output::Output;
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
@@ -31,20 +33,65 @@ pub struct SearchArgs {
 /// command takes.
 #[derive(Args, Debug)]
 pub struct Paging {
-    /// The page to fetch (0 to 99: the API serves 100 pages of a search). With --all or
-    /// --max-pages: the first page to fetch, e.g. to resume after a failure.
+    /// The page to fetch (0 to 99: the API serves 100 pages of a search). With --max-pages:
+    /// the first page to fetch, e.g. to resume after a failure.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(..100))]
     page: Option<u32>,
-    /// Fetch every page, up to the API's cap of 100 pages (10,000 results).
-    #[arg(long, conflicts_with = "max_pages")]
-    all: bool,
+    /// Fetch every result, past the API's cap of 100 pages (10,000 results) a search: the
+    /// search is split into date windows of at most 10,000 results each (see --explain).
+    #[arg(long, conflicts_with_all = ["max_pages", "page"])]
+    pub all: bool,
     /// Fetch at most N pages.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_pages: Option<u32>,
+    /// With --all: plan the search and print the plan (the request, its windows and pages,
+    /// the quota units it costs, the quota left), and fetch nothing more.
+    #[arg(long, requires = "all")]
+    pub explain: bool,
+    /// With --all: refuse to start when the plan costs more than N quota units (a page is
+    /// one), and never spend more.
+    #[arg(long, value_name = "N", requires = "all")]
+    pub budget: Option<u64>,
+    /// With --all: keep the plan and each page printed in FILE; run the same command again
+    /// and it goes on where it stopped, printing only what was not printed before.
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub checkpoint: Option<PathBuf>,
+    /// Write the reports to FILE instead of standard output; with --checkpoint, a second run
+    /// appends to it.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Keep each page fetched in the cache directory (DRIFTQL_CACHE_DIR, else the user's
+    /// cache directory), and take from it the pages it holds: they cost no quota.
+    #[arg(long)]
+    cache: bool,
+    /// With --cache: how long a page is used once fetched, e.g. 30m, 24h, 7d.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "cache",
+        default_value = "24h"
+    )]
+    cache_ttl: humantime::Duration,
     /// How to print the reports (with --summarize, where a command has it: `json` prints the
     /// summary as JSON, otherwise as a table).
     #[arg(long, value_enum, default_value_t = SearchOutput::Ndjson)]
     pub output: SearchOutput,
+}
+
+impl Paging {
+    /// The cache, with --cache.
+    pub fn cache(&self) -> Result<Option<Cache>, Exit> {
+        if !self.cache {
+            return Ok(None);
+        }
+        match Cache::at_default_dir() {
+            Ok(c) => Ok(Some(c.ttl(*self.cache_ttl))),
+            Err(e) => {
+                eprintln!("driftql: {e}");
+                Err(Exit::Invalid)
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -55,84 +102,58 @@ pub enum SearchOutput {
     Json,
 }
 
+/// `--output json`: the whole result set as one document.
 #[derive(Serialize)]
-struct JsonResults<'a> {
-    result_count: u64,
-    pages: u32,
-    results: &'a [Report],
+pub struct JsonResults<'a> {
+    pub result_count: u64,
+    pub pages: u32,
+    pub results: &'a [Report],
 }
 
 pub fn search(args: SearchArgs) -> Status {
     let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
-    let client = args.api.client()?;
+    let client = args.api.client_with(args.paging.cache()?)?;
     let builder = args.filters.search(&client, query)?;
     run_pages(builder, &args.paging)
 }
 
 /// Fetches the pages `paging` asks for and prints their reports.
 pub fn run_pages(builder: SearchBuilder, paging: &Paging) -> Status {
-    let mut builder = builder.page(paging.page.unwrap_or(0));
-    let budget = if paging.all {
-        None
-    } else {
-        Some(paging.max_pages.unwrap_or(1))
-    };
-    if let Some(b) = budget {
-        builder = builder.max_pages(b);
+    if paging.all {
+        return everything::run(builder, paging);
     }
+    let builder = builder
+        .page(paging.page.unwrap_or(0))
+        .max_pages(paging.max_pages.unwrap_or(1));
     let pages = match builder.pages() {
         Ok(p) => p,
         Err(e) => return Err(api::error(&e)),
     };
+    let out = match &paging.out {
+        Some(path) => Output::create(path)?,
+        None => Output::stdout(),
+    };
     let rt = api::runtime()?;
-    let progress = paging.all && io::stderr().is_terminal();
-    Ok(rt.block_on(stream(
+    rt.block_on(stream(
         pages,
+        out,
         paging.output,
-        progress,
-        paging.max_pages.is_some() || paging.all,
-    )))
+        paging.max_pages.is_some(),
+    ))
 }
 
-/// Prints the pages as they come; returns the exit status.
-async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: bool) -> Exit {
-    let mut out = BufWriter::new(io::stdout().lock());
-    let bar = progress.then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} pages {pos}/{len} {wide_bar} {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+/// Prints the pages as they come.
+async fn stream(mut pages: Pages, mut out: Output, output: SearchOutput, paging: bool) -> Status {
     let mut collected = Vec::new();
     let mut status = Exit::Ok;
     while let Some(next) = pages.next().await {
         match next {
-            Ok(page) => {
-                if let (Some(bar), Some(n)) = (&bar, pages.planned_pages()) {
-                    bar.set_length(u64::from(n));
-                    bar.inc(1);
-                }
-                match output {
-                    SearchOutput::Ndjson => {
-                        let written = page
-                            .results
-                            .iter()
-                            .try_for_each(|r| api::json_line(&mut out, r))
-                            .and_then(|()| out.flush());
-                        if let Err(e) = written {
-                            return api::write_error(&e);
-                        }
-                    }
-                    SearchOutput::Json => collected.extend(page.results),
-                }
-            }
+            Ok(page) => match output {
+                SearchOutput::Ndjson => out.reports(&page.results)?,
+                SearchOutput::Json => collected.extend(page.results),
+            },
             Err(e) => {
-                if let Some(bar) = &bar {
-                    bar.abandon();
-                }
-                let _ = out.flush();
+                out.flush();
                 eprintln!("driftql: {e}");
                 if pages.pages_delivered() > 0 {
                     eprintln!(
@@ -151,27 +172,20 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
             }
         }
     }
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
     if status == Exit::Ok && output == SearchOutput::Json {
-        let doc = JsonResults {
+        out.document(&JsonResults {
             result_count: pages.result_count().unwrap_or(0),
             pages: pages.server_pages().unwrap_or(0),
             results: &collected,
-        };
-        let written = serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(io::Error::other)
-            .and_then(|()| writeln!(out))
-            .and_then(|()| out.flush());
-        if let Err(e) = written {
-            return api::write_error(&e);
-        }
+        })?;
     }
     if let Some(t) = pages.truncation()
         && (paging || t.reason != TruncationReason::Budget)
     {
         eprintln!("warning: {t}");
+        if t.reason == TruncationReason::PageCap {
+            eprintln!("note: --all fetches every result, past the cap");
+        }
     }
     if pages.duplicates_dropped() > 0 {
         eprintln!(
@@ -179,7 +193,7 @@ async fn stream(mut pages: Pages, output: SearchOutput, progress: bool, paging: 
             pages.duplicates_dropped()
         );
     }
-    status
+    Ok(status)
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +208,10 @@ pub struct SummarizeArgs {
     filters: Filters,
     #[command(flatten)]
     summary: Counting,
+    /// Print the request, the most quota units it can cost (1 per 10,000 values returned, at
+    /// least 1) and the quota left, and send nothing else.
+    #[arg(long)]
+    explain: bool,
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t = SummaryOutput::Table)]
     output: SummaryOutput,
@@ -215,7 +233,54 @@ pub fn summarize(args: SummarizeArgs) -> Status {
     let query = api::read_query(args.expression.clone(), args.filters.has_ip())?;
     let client = args.api.client()?;
     let builder = args.filters.search(&client, query)?;
+    if args.explain {
+        return explain_summary(summary_builder(builder, field, &args.summary)?, args.output);
+    }
     run_summary(builder, field, &args.summary, args.output)
+}
+
+/// `summarize --explain`: the request, its most cost and the quota left.
+fn explain_summary(builder: SummaryBuilder, output: SummaryOutput) -> Status {
+    let url = builder.url().map_err(|e| api::error(&e))?;
+    let max_units = builder.max_cost();
+    let rt = api::runtime()?;
+    let quota_left = match rt.block_on(builder.client().user()) {
+        Ok(a) => a.quota.api_left(),
+        Err(e) => {
+            eprintln!("warning: the quota left could not be read: {e}");
+            None
+        }
+    };
+    let mut endpoint = url.clone();
+    endpoint.set_query(None);
+    let mut out = io::stdout().lock();
+    let written = if output == SummaryOutput::Json {
+        let parameters: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        api::json_line(
+            &mut out,
+            &serde_json::json!({
+                "endpoint": endpoint.as_str(),
+                "parameters": parameters,
+                "max_units": max_units,
+                "quota_left": quota_left,
+            }),
+        )
+    } else {
+        let mut t = format!("request  GET {endpoint}\n");
+        for (name, value) in url.query_pairs() {
+            t += &format!("         {name}={value}\n");
+        }
+        t += &format!(
+            "cost     at most {max_units} quota unit{} (1 per 10,000 values returned, at least 1)\n",
+            if max_units == 1 { "" } else { "s" }
+        );
+        t += &match quota_left {
+            Some(left) => format!("quota    {left} units left\n"),
+            None => "quota    unknown\n".to_owned(),
+        };
+        out.write_all(t.as_bytes())
+    };
+    Ok(written.map_or_else(|e| api::write_error(&e), |()| Exit::Ok))
 }
 
 /// The type a summary counts, checked.
@@ -252,13 +317,12 @@ impl Counting {
     }
 }
 
-/// Summarises `field`'s values over `builder`'s search and prints them.
-pub fn run_summary(
+/// The summary of `field`'s values over `builder`'s search that `counting` asks for.
+fn summary_builder(
     builder: SearchBuilder,
     field: SummaryField,
     counting: &Counting,
-    output: SummaryOutput,
-) -> Status {
+) -> Result<SummaryBuilder, Exit> {
     let limit = counting.checked_limit()?;
     let mut builder: SummaryBuilder = builder.summarize(field);
     for c in &counting.context {
@@ -273,6 +337,17 @@ pub fn run_summary(
     if counting.cardinality {
         builder = builder.cardinality(true);
     }
+    Ok(builder)
+}
+
+/// Summarises `field`'s values over `builder`'s search and prints them.
+pub fn run_summary(
+    builder: SearchBuilder,
+    field: SummaryField,
+    counting: &Counting,
+    output: SummaryOutput,
+) -> Status {
+    let builder = summary_builder(builder, field, counting)?;
     let rt = api::runtime()?;
     let summary = match rt.block_on(builder.send()) {
         Ok(s) => s,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use driftql::export::{DEFAULT_MAX_LINE, ReadOptions};
-use driftql::server::sample::MAX_SAMPLE;
+use driftql::server::sample::{DEFAULT_SAMPLE, MAX_SAMPLE};
 use driftql::server::{Dataset, Server, ServerOptions};
 
 use crate::Exit;
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     max_line: usize,
     /// Serve N synthetic reports from the built-in generator (the same N reports on every run),
     /// 1 to 1000000 (a million take about 2 GB of memory). The default when `--data` is absent:
-    /// 20000.
+    /// 100000 (dated 2019 to 2025; `port-tcp:443` matches about 16,000 of them).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLE as u64))]
     sample: Option<u64>,
     /// The address to listen on; port 0 picks a free port (the address is printed).
@@ -127,7 +127,7 @@ pub fn serve(args: ServeArgs) -> Status {
 /// Loads the dataset, reporting bad lines on standard error.
 fn load(args: &ServeArgs) -> Result<Dataset, Exit> {
     let Some(path) = &args.data else {
-        let n = args.sample.unwrap_or(20_000);
+        let n = args.sample.unwrap_or(DEFAULT_SAMPLE as u64);
         return Ok(Dataset::sample(usize::try_from(n).unwrap_or(MAX_SAMPLE)));
     };
     let shown = driftql::text::escape_control(&path.display().to_string()).into_owned();
