@@ -175,6 +175,62 @@ pub trait ScanItem {
     fn item_value(&self) -> &str;
 }
 
+/// What a report scanned: its address and port. This is the `{ip, port}` pair of which
+/// `most_recent` keeps the newest report, and the service `driftql diff` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub struct ScannedPort {
+    /// The scanned address (IPv4-mapped addresses as IPv4).
+    pub ip: std::net::IpAddr,
+    /// The scanned port.
+    pub port: u16,
+    /// Whether the port is UDP (`port-udp`) rather than TCP (`port-tcp`).
+    pub udp: bool,
+}
+
+impl ScannedPort {
+    /// The scanned address (the first `ip` item in the empty context that is an address, as
+    /// the evaluator reads addresses) and the scanned port (the first `port-tcp` or `port-udp`
+    /// item in the empty context that is a port number: ASCII digits, at most 65535, leading
+    /// zeros allowed); `None` when either is missing.
+    ///
+    /// ```
+    /// use driftql::{Item, ScannedPort};
+    /// let items = [Item::new("ip", "", "192.0.2.1"), Item::new("port-udp", "", "053")];
+    /// let s = ScannedPort::of(&items).unwrap();
+    /// assert_eq!((s.ip.to_string(), s.port, s.udp), ("192.0.2.1".into(), 53, true));
+    /// assert_eq!(ScannedPort::of(&[Item::new("ip", "dns-a", "192.0.2.1")]), None);
+    /// ```
+    pub fn of(items: &[impl ScanItem]) -> Option<ScannedPort> {
+        let ip = scanned_address(items)?;
+        let (port, udp) = items
+            .iter()
+            .filter(|i| i.item_context().is_empty())
+            .find_map(|i| {
+                let ty = i.item_type();
+                let udp = if ty.eq_ignore_ascii_case("port-udp") {
+                    true
+                } else if ty.eq_ignore_ascii_case("port-tcp") {
+                    false
+                } else {
+                    return None;
+                };
+                Some((crate::types::parse_port(i.item_value())?, udp))
+            })?;
+        Some(ScannedPort { ip, port, udp })
+    }
+}
+
+/// The scanned address: the first `ip` item in the empty context that is an address (as the
+/// evaluator reads addresses), IPv4-mapped addresses as IPv4.
+pub fn scanned_address(items: &[impl ScanItem]) -> Option<std::net::IpAddr> {
+    items
+        .iter()
+        .filter(|i| i.item_type().eq_ignore_ascii_case("ip") && i.item_context().is_empty())
+        .find_map(|i| i.item_value().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+}
+
 impl ScanItem for Item {
     fn item_type(&self) -> &str {
         &self.ty

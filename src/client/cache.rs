@@ -195,7 +195,7 @@ impl Cache {
     pub(crate) fn put(&self, key: &str, page: &ResultsPage) {
         let path = self.path_of(key);
         let body = serde_json::to_vec(&EntryOut { key, page }).map_err(io::Error::other);
-        match body.and_then(|b| write_whole(&path, &b)) {
+        match body.and_then(|b| write_whole(&path, &b, false)) {
             Ok(()) => {
                 self.state.stored.fetch_add(1, Ordering::Relaxed);
             }
@@ -215,37 +215,44 @@ impl Cache {
     /// Counts the pages stored, their size and how many have expired.
     pub fn stats(&self) -> io::Result<CacheStats> {
         let mut stats = CacheStats::default();
-        self.each_page(|_, meta| {
-            stats.pages += 1;
-            stats.bytes += meta.len();
-            if !self.fresh(meta) {
-                stats.expired += 1;
+        self.each_file(|file| {
+            if let File::Page(meta) = file {
+                stats.pages += 1;
+                stats.bytes += meta.len();
+                stats.expired += u64::from(!self.fresh(meta));
             }
             false
         })?;
         Ok(stats)
     }
 
-    /// Removes every page (or, with `expired_only`, those past their time to live) and says
-    /// what was removed.
+    /// Removes every page (or, with `expired_only`, those past their time to live), and the
+    /// temporary files of writes that were cut short; says what was removed.
     pub fn clear(&self, expired_only: bool) -> io::Result<CacheStats> {
         let mut removed = CacheStats::default();
-        self.each_page(|_, meta| {
-            let expired = !self.fresh(meta);
-            if expired_only && !expired {
-                return false;
+        self.each_file(|file| match file {
+            File::Page(meta) => {
+                let expired = !self.fresh(meta);
+                if expired_only && !expired {
+                    return false;
+                }
+                removed.pages += 1;
+                removed.bytes += meta.len();
+                removed.expired += u64::from(expired);
+                true
             }
-            removed.pages += 1;
-            removed.bytes += meta.len();
-            removed.expired += u64::from(expired);
-            true
+            File::Leftover(meta) => {
+                removed.bytes += meta.len();
+                true
+            }
         })?;
         Ok(removed)
     }
 
-    /// Calls `visit` on each page file; removes those it says to. A missing directory is an
+    /// Calls `visit` on each page file, and on each temporary file left more than an hour ago
+    /// by a write that was cut short; removes those it says to. A missing directory is an
     /// empty cache.
-    fn each_page(&self, mut visit: impl FnMut(&Path, &fs::Metadata) -> bool) -> io::Result<()> {
+    fn each_file(&self, mut visit: impl FnMut(&File) -> bool) -> io::Result<()> {
         let top = match fs::read_dir(self.pages_dir()) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -256,14 +263,28 @@ impl Cache {
             if !sub.file_type()?.is_dir() {
                 continue;
             }
-            for file in fs::read_dir(sub.path())? {
-                let file = file?;
-                let path = file.path();
-                if path.extension().is_none_or(|x| x != "json") {
+            for entry in fs::read_dir(sub.path())? {
+                let entry = entry?;
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let meta = entry.metadata()?;
+                let file = if name.ends_with(TEMP_SUFFIX) {
+                    let old = meta
+                        .modified()
+                        .ok()
+                        .and_then(|m| m.elapsed().ok())
+                        .is_some_and(|age| age > Duration::from_secs(60 * 60));
+                    if !old {
+                        continue;
+                    }
+                    File::Leftover(meta)
+                } else if name.ends_with(".json") {
+                    File::Page(meta)
+                } else {
                     continue;
-                }
-                let meta = file.metadata()?;
-                if visit(&path, &meta) {
+                };
+                if visit(&file) {
                     match fs::remove_file(&path) {
                         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                         _ => {}
@@ -275,10 +296,19 @@ impl Cache {
     }
 }
 
+/// A file of the cache's directory.
+enum File {
+    /// A page.
+    Page(fs::Metadata),
+    /// What a write cut short left.
+    Leftover(fs::Metadata),
+}
+
 /// Writes `bytes` to `path` whole: into a temporary file beside it, then renamed over it, so
 /// that a reader (or a run interrupted at any moment) sees the old file or the new one, never
-/// a part. Creates the parent directories.
-pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// a part. Creates the parent directories. With `private`, the file is created readable and
+/// writable by its owner only (mode 0600 on Unix), from its first byte.
+pub(crate) fn write_whole(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let parent = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(parent)?;
@@ -287,16 +317,31 @@ pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = parent.join(format!(
-        ".{name}.{}.{}.tmp",
+        ".{name}.{}.{}{TEMP_SUFFIX}",
         std::process::id(),
         SEQUENCE.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let written = options
+        .open(&tmp)
+        .and_then(|mut f| io::Write::write_all(&mut f, bytes))
+        .and_then(|()| fs::rename(&tmp, path));
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     written
 }
+
+/// What the temporary files of [`write_whole`] end with.
+const TEMP_SUFFIX: &str = ".tmp";
 
 #[cfg(test)]
 mod tests {

@@ -138,6 +138,12 @@ pub enum CheckpointError {
         /// What is wrong, and where.
         reason: String,
     },
+    /// Another run is using the checkpoint.
+    #[error("checkpoint {path} is in use by another run of driftql")]
+    InUse {
+        /// The file.
+        path: std::path::PathBuf,
+    },
     /// The file is the checkpoint of another search.
     #[error(
         "checkpoint {path} belongs to another search ({found}), not this one ({wanted}); \
@@ -181,7 +187,9 @@ impl Error {
             Error::InvalidQuery(_)
                 | Error::InvalidRequest(_)
                 | Error::OverBudget { .. }
-                | Error::Checkpoint(CheckpointError::OtherSearch { .. })
+                | Error::Checkpoint(
+                    CheckpointError::OtherSearch { .. } | CheckpointError::InUse { .. }
+                )
         )
     }
 }

@@ -288,7 +288,13 @@ impl SearchBuilder {
         key.strip_prefix(base).unwrap_or(&key).to_owned()
     }
 
-    /// Whether the client's cache holds page `page`, fresh.
+    /// Page `page` from the client's cache, when it holds it fresh.
+    pub(crate) fn cached_page(&self, page: u32) -> Option<ResultsPage> {
+        self.client.cache()?.get(&self.key(Some(page)))
+    }
+
+    /// Whether the client's cache holds page `page`, fresh (as far as its file tells, without
+    /// reading it).
     pub(crate) fn cached(&self, page: u32) -> bool {
         self.client
             .cache()

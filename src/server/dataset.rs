@@ -73,12 +73,7 @@ impl Scopes {
 }
 
 /// The `{ip, port}` pair a report is about, for `most_recent`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Service {
-    ip: IpAddr,
-    port: u16,
-    udp: bool,
-}
+pub(crate) type Service = crate::report::ScannedPort;
 
 /// A report that could not be used, with where it was.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -254,7 +249,7 @@ impl Entry {
                 report.date
             )
         })?;
-        let service = Service::of(&report);
+        let service = Service::of(&report.items);
         let addr = scanned_address(&report);
         let scopes = Scopes::of(&report);
         Ok(Entry {
@@ -267,43 +262,7 @@ impl Entry {
     }
 }
 
-/// The scanned address: the first `ip` item in the empty context that is an address (as the
-/// evaluator reads addresses), IPv4-mapped addresses as IPv4.
+/// The scanned address of `report` ([`crate::report::scanned_address`]).
 pub(crate) fn scanned_address(report: &Report) -> Option<IpAddr> {
-    report
-        .items
-        .iter()
-        .filter(|i| i.ty.eq_ignore_ascii_case("ip") && i.context.is_empty())
-        .find_map(|i| i.value.parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-}
-
-impl Service {
-    /// The scanned address (the first `ip` item in the empty context that is an address, as the
-    /// evaluator reads addresses) and the scanned port (the first `port-tcp` or `port-udp` item
-    /// in the empty context that is a port number: ASCII digits, at most 65535, leading zeros
-    /// allowed); `None` when either is missing.
-    fn of(report: &Report) -> Option<Service> {
-        let ip = scanned_address(report)?;
-        let port = report
-            .items
-            .iter()
-            .filter(|i| i.context.is_empty())
-            .find_map(|i| {
-                let udp = if i.ty.eq_ignore_ascii_case("port-udp") {
-                    true
-                } else if i.ty.eq_ignore_ascii_case("port-tcp") {
-                    false
-                } else {
-                    return None;
-                };
-                let port = crate::types::parse_port(&i.value)?;
-                Some((port, udp))
-            })?;
-        Some(Service {
-            ip: ip.to_canonical(),
-            port: port.0,
-            udp: port.1,
-        })
-    }
+    crate::report::scanned_address(&report.items)
 }

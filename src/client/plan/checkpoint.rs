@@ -4,12 +4,11 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Batch, PlannedWindow, Window};
-use crate::client::cache::{Cache, write_whole};
+use crate::client::cache::{Cache, DEFAULT_CACHE_TTL, write_whole};
 use crate::client::error::CheckpointError;
 use crate::models::ResultsPage;
 
@@ -50,6 +49,11 @@ enum Line {
     },
     /// Every page of the plan was delivered.
     Complete,
+    /// Where the caller writes what is delivered (a file it appends to on the next run).
+    Output {
+        /// The file's path, as given.
+        path: String,
+    },
 }
 
 const VERSION: u32 = 1;
@@ -69,10 +73,24 @@ pub struct Resumed {
     pub spent: u64,
     /// The caller's output position after the last page delivered.
     pub output_bytes: Option<u64>,
+    /// The file the caller said it writes to ([`Harvest::record_output`](super::Harvest::record_output)).
+    pub output_path: Option<String>,
     /// Whether the plan was delivered to its end.
     pub complete: bool,
     /// The API's base URL the checkpoint was started against, when it is not this run's.
     pub other_api: Option<String>,
+}
+
+/// Takes the checkpoint for this run: two runs on one checkpoint would mix their lines and pay
+/// twice. The lock goes with the file's handle, when the run ends however it ends.
+fn lock(path: &Path, file: &File) -> Result<(), CheckpointError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CheckpointError::InUse {
+            path: path.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error(path)(e)),
+    }
 }
 
 /// An open checkpoint, appended to as pages are delivered.
@@ -139,6 +157,7 @@ impl Checkpoint {
             });
         }
         let n = header.windows.len();
+        let mut ended_early = vec![false; n];
         let mut resumed = Resumed {
             pages_done: vec![0; n],
             window_reports: vec![0; n],
@@ -163,17 +182,26 @@ impl Checkpoint {
                     output_bytes,
                 } => {
                     let planned = header.windows.get(window).map(|w| w.pages);
-                    if planned.is_none_or(|p| page >= p) || page != resumed.pages_done[window] {
+                    let Some(pages) = planned.filter(|&p| page < p) else {
+                        return Err(damaged(format!(
+                            "line {at}: window {window} has no page {page} in the plan"
+                        )));
+                    };
+                    // After a page that ended its window early, the pages that were in flight
+                    // still come, in order.
+                    let ended = ended_early[window];
+                    if page != resumed.pages_done[window] && !ended {
                         return Err(damaged(format!(
                             "line {at}: page {page} of window {window} is not the next page of \
                              the plan"
                         )));
                     }
-                    resumed.pages_done[window] = if last {
-                        header.windows[window].pages
-                    } else {
-                        page + 1
-                    };
+                    if last {
+                        ended_early[window] = true;
+                        resumed.pages_done[window] = pages;
+                    } else if !ended {
+                        resumed.pages_done[window] = page + 1;
+                    }
                     resumed.reports += reports;
                     resumed.window_reports[window] += reports;
                     resumed.spent += u64::from(billed);
@@ -182,6 +210,7 @@ impl Checkpoint {
                     }
                 }
                 Line::Complete => resumed.complete = true,
+                Line::Output { path } => resumed.output_path = Some(path),
             }
         }
         if resumed.complete {
@@ -197,6 +226,7 @@ impl Checkpoint {
             f.set_len(good as u64).map_err(io_error(path))?;
         }
         let file = Self::append_to(path)?;
+        lock(path, &file)?;
         let checkpoint = Checkpoint {
             path: path.to_path_buf(),
             file,
@@ -211,10 +241,12 @@ impl Checkpoint {
         let mut line =
             serde_json::to_vec(header).map_err(|e| io_error(path)(io::Error::other(e)))?;
         line.push(b'\n');
-        write_whole(path, &line).map_err(io_error(path))?;
+        write_whole(path, &line, false).map_err(io_error(path))?;
+        let file = Self::append_to(path)?;
+        lock(path, &file)?;
         Ok(Checkpoint {
             path: path.to_path_buf(),
-            file: Self::append_to(path)?,
+            file,
             spool: Spool::of(path, &header.search),
         })
     }
@@ -254,6 +286,13 @@ impl Checkpoint {
         Ok(())
     }
 
+    /// Records the file the caller writes what is delivered to.
+    pub fn output(&mut self, path: &str) -> Result<(), CheckpointError> {
+        self.append(&Line::Output {
+            path: path.to_owned(),
+        })
+    }
+
     /// Records that the plan was delivered to its end, and removes the spool.
     pub fn complete(&mut self) -> Result<(), CheckpointError> {
         self.append(&Line::Complete)?;
@@ -269,7 +308,9 @@ impl Checkpoint {
 
 /// The pages of a checkpointed search fetched but not yet delivered, kept beside the
 /// checkpoint (`FILE.pages/`) as they arrive, so that a stopped run does not pay for them
-/// again. Each is removed once delivered; the whole spool once the plan is.
+/// again. Each is removed once delivered; the whole spool once the plan is. A page is used for
+/// as long as a cached one ([`DEFAULT_CACHE_TTL`], a day): a run that goes on later fetches it
+/// anew, rather than deliver what it was days ago.
 #[derive(Clone, Debug)]
 pub(super) struct Spool {
     dir: PathBuf,
@@ -284,7 +325,7 @@ impl Spool {
         dir.push(".pages");
         let dir = PathBuf::from(dir);
         Spool {
-            pages: Cache::new(&dir).ttl(Duration::MAX),
+            pages: Cache::new(&dir).ttl(DEFAULT_CACHE_TTL),
             dir,
             search: search.to_owned(),
         }

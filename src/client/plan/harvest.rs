@@ -8,11 +8,11 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesOrdered;
 
 use super::checkpoint::{Checkpoint, Spool};
-use super::{Plan, PlannedWindow, Shortfall, fetch_page};
+use super::{Plan, PlannedWindow, Shortfall, fetch_page, held};
 use crate::client::search::{Fetched, SearchBuilder};
 use crate::client::{Error, PageError};
 use crate::models::ResultsPage;
-use crate::report::Report;
+use crate::report::{Report, ScanItem, ScannedPort};
 
 /// The reports of one page of a plan (from [`Harvest::next_batch`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,8 +87,14 @@ pub struct Harvest {
     progress: Progress,
     committed: u64,
     duplicates: u64,
+    /// With `most_recent` and more than one window: one report per `{ip, port}` pair.
+    one_per_pair: bool,
+    pairs: HashSet<ScannedPort>,
+    older_of_a_pair: u64,
     shortfalls: Vec<Shortfall>,
     ended: bool,
+    /// Why the checkpoint could not be marked complete, when it could not.
+    checkpoint_error: Option<String>,
 }
 
 impl fmt::Debug for Harvest {
@@ -121,6 +127,8 @@ impl Harvest {
             .map_or_else(|| vec![0; plan.windows.len()], |r| r.window_reports.clone());
         let prefetch = plan.search.client().concurrency().max(1);
         let shortfalls = plan.shortfalls();
+        let one_per_pair = plan.search.params().most_recent == Some(true) && plan.windows.len() > 1;
+        let complete = plan.resumed.as_ref().is_some_and(|r| r.complete);
         let mut harvest = Harvest {
             prefetch,
             windows: plan.windows,
@@ -145,13 +153,21 @@ impl Harvest {
             },
             committed: 0,
             duplicates: 0,
+            one_per_pair,
+            pairs: HashSet::new(),
+            older_of_a_pair: 0,
             shortfalls,
             ended: false,
+            checkpoint_error: None,
             search: plan.search,
         };
-        // A plan already delivered to its end has nothing more to record.
         if harvest.queue.is_empty() {
             harvest.ended = true;
+            // Every page was delivered, and the run that delivered the last one stopped before
+            // it could say so: say it now.
+            if !complete && let Some(c) = &mut harvest.checkpoint {
+                harvest.checkpoint_error = c.complete().err().map(|e| e.to_string());
+            }
         }
         harvest
     }
@@ -177,22 +193,20 @@ impl Harvest {
         &self.shortfalls
     }
 
-    /// Whether page `page` of window `index` costs nothing: a probe in hand, or a page the
-    /// spool or the cache holds.
-    fn free(&self, index: usize, page: u32) -> bool {
-        let w = self.windows[index].window;
-        (page == 0 && self.in_hand[index].is_some())
-            || self.spool.as_ref().is_some_and(|s| s.has(w, page))
-            || self.search.in_window(w).cached(page)
-    }
-
     fn schedule(&mut self) {
         while self.in_flight.len() < self.prefetch {
             let Some(&(index, page)) = self.queue.front() else {
                 return;
             };
-            let free = self.free(index, page);
-            if !free
+            let window = self.windows[index].window;
+            // What costs nothing: a probe in hand, or a page the spool or the cache holds,
+            // read now (one that cannot be read is paid for).
+            let held = if page == 0 && self.in_hand[index].is_some() {
+                self.in_hand[index].take()
+            } else {
+                held(&self.search, self.spool.as_ref(), window, page)
+            };
+            if held.is_none()
                 && let Some(left) = self.budget_left
                 && self.billable_in_flight >= left
             {
@@ -207,23 +221,22 @@ impl Harvest {
                 return;
             }
             self.queue.pop_front();
-            let billable = !free;
+            let billable = held.is_none();
             self.billable_in_flight += u64::from(billable);
-            let fut: BoxFuture<'static, Arrival> = match self.in_hand[index].take() {
-                Some(probe) if page == 0 => Box::pin(async move {
+            let fut: BoxFuture<'static, Arrival> = match held {
+                Some(held) => Box::pin(async move {
                     Arrival {
                         window: index,
                         page,
                         billable,
                         result: Ok(Fetched {
-                            page: probe,
+                            page: held,
                             billed: false,
                         }),
                     }
                 }),
-                _ => {
-                    let w = self.windows[index].window;
-                    let fetch = fetch_page(&self.search, w, page, self.spool.as_ref());
+                None => {
+                    let fetch = fetch_page(&self.search, window, page, self.spool.as_ref());
                     Box::pin(async move {
                         Arrival {
                             window: index,
@@ -235,6 +248,34 @@ impl Harvest {
                 }
             };
             self.in_flight.push_back(fut);
+        }
+    }
+
+    /// Tells the harvest of a report delivered by an earlier run (e.g. read back from its
+    /// output), so that it is not delivered again: by `id`, and, with `most_recent`, by its
+    /// `{ip, port}` pair.
+    pub fn seen_before(&mut self, id: &str, items: &[impl ScanItem]) {
+        self.seen.insert(id.to_owned());
+        if self.one_per_pair
+            && let Some(pair) = ScannedPort::of(items)
+        {
+            self.pairs.insert(pair);
+        }
+    }
+
+    /// How many reports were dropped because, with `most_recent`, a newer window had
+    /// delivered a report of the same `{ip, port}` pair (each window keeps the newest report of
+    /// a pair within its own dates; the newest window that has the pair has its newest report).
+    pub fn older_of_a_pair_dropped(&self) -> u64 {
+        self.older_of_a_pair
+    }
+
+    /// Records that the caller writes what is delivered to the file `path` (with a checkpoint;
+    /// the next run checks that it appends to the same file).
+    pub fn record_output(&mut self, path: &str) -> Result<(), Error> {
+        match &mut self.checkpoint {
+            Some(c) => c.output(path).map_err(Error::Checkpoint),
+            None => Ok(()),
         }
     }
 
@@ -260,12 +301,12 @@ impl Harvest {
             Err(error) => {
                 self.ended = true;
                 self.queue.clear();
-                if self.spool.is_some() {
+                if self.spool.is_some() || self.search.client().cache().is_some() {
                     // The pages in flight are being paid for: let them arrive, so that the
-                    // checkpoint's spool keeps them for the next run.
+                    // checkpoint's spool or the cache keeps them for the next run.
                     while self.in_flight.next().await.is_some() {}
                 }
-                // Without a spool, dropping the pages in flight cancels their requests.
+                // Without either, dropping the pages in flight cancels their requests.
                 self.in_flight = FuturesOrdered::new();
                 return Some(Err(PageError {
                     page,
@@ -285,6 +326,12 @@ impl Harvest {
         let seen = &mut self.seen;
         reports.retain(|r| seen.insert(r.id.clone()));
         self.duplicates += (before - reports.len()) as u64;
+        if self.one_per_pair {
+            let pairs = &mut self.pairs;
+            let kept = reports.len();
+            reports.retain(|r| ScannedPort::of(&r.items).is_none_or(|p| pairs.insert(p)));
+            self.older_of_a_pair += (kept - reports.len()) as u64;
+        }
         self.progress.reports += reports.len() as u64;
         self.progress.pages_done += 1;
         self.window_reports[window] += reports.len() as u64;
@@ -343,9 +390,9 @@ impl Harvest {
     /// Why a page could not be kept in the checkpoint's spool or in the cache, the first time
     /// it happened (the fetching goes on without).
     pub fn write_error(&self) -> Option<String> {
-        self.spool
-            .as_ref()
-            .and_then(Spool::write_error)
+        self.checkpoint_error
+            .clone()
+            .or_else(|| self.spool.as_ref().and_then(Spool::write_error))
             .or_else(|| self.search.client().cache().and_then(|c| c.write_error()))
     }
 }

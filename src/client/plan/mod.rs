@@ -47,18 +47,26 @@
 //!
 //! A single day with more than 10,000 results cannot be cut by date: it is fetched to the
 //! cap, and named in a [`Shortfall::OverCap`] with its count. So is a search of an endpoint
-//! that takes no dates. Two halves whose counts add up to far more than their window's (a
-//! server that ignores the dates) are not used: the window is fetched to the cap, and named
-//! in a [`Shortfall::HalvesDisagree`]; so a plan never grows past what the counts justify.
+//! that takes no dates. Halves whose probes show reports dated outside them, or whose counts
+//! add up to far more than their window's (a server that ignores the dates), are not used:
+//! the window is fetched to the cap, and named in a [`Shortfall::HalvesDisagree`]; so a plan
+//! never grows past what the answers justify.
 //!
 //! # Cost
 //!
 //! Each page costs one quota unit, probes included ([`Estimate`]): the plan's cost is the
 //! probes spent while planning (those answered from a [cache](super::Cache) cost nothing) plus
 //! the pages still to fetch (less those the cache or the checkpoint already holds). A
-//! [budget](Everything::budget) refuses a plan that costs more, and the fetching never spends
-//! more. Without a cache, the planning stops as soon as the least the plan could cost passes
-//! the budget.
+//! [budget](Everything::budget) refuses a plan that costs more, and no run spends more than
+//! it: a round of probes goes out only when the budget allows all of it that must be paid
+//! for, and a page only when the budget allows it. Without a cache or a checkpoint, the
+//! planning also stops as soon as the least the plan could cost passes the budget. The
+//! budget is that of one run: a run that goes on from a checkpoint has its own.
+//!
+//! A page held by the cache or the checkpoint is read before it is counted as free; one that
+//! cannot be read (damaged, or from another version) is fetched, and paid for, like any other.
+//! Probes answered from the cache are as old as the cache allows (a day by default): the plan
+//! is made on their counts.
 //!
 //! # Checkpoints
 //!
@@ -108,9 +116,9 @@ pub struct PlannedWindow {
     /// endpoint that takes no dates, or halves that did not add up (`halves_count`). It is
     /// fetched to the cap.
     pub over_cap: bool,
-    /// When it was cut and its two halves counted more results together than it did (far
-    /// more than new data explains: the API did not honour the dates), their count; the
-    /// halves were not used.
+    /// When it was cut and its halves' answers showed that the API did not honour the dates
+    /// (reports dated outside them, or far more results together than it had), their count;
+    /// the halves were not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub halves_count: Option<u64>,
 }
@@ -181,8 +189,9 @@ pub enum Shortfall {
         /// How many different reports they held.
         delivered: u64,
     },
-    /// A window whose two halves counted more results together than it did: the API did not
-    /// seem to honour `from`/`to`, so the window was not cut, and was fetched to the cap.
+    /// A window whose halves' answers showed reports dated outside them, or more results
+    /// together than it had: the API did not seem to honour `from`/`to`, so the window was not
+    /// cut, and was fetched to the cap.
     HalvesDisagree {
         /// The window.
         window: Window,
@@ -207,11 +216,22 @@ impl fmt::Display for Shortfall {
                 window,
                 result_count,
                 dated: true,
-            } => write!(
+            } if window.single_day().is_some() => write!(
                 f,
                 "{window}: {result_count} results in one day, and the API serves at most \
                  {MAX_RESULTS} of a search; a day cannot be split further, so {} were not \
                  fetched (narrow the query to reach them)",
+                result_count.saturating_sub(MAX_RESULTS)
+            ),
+            Shortfall::OverCap {
+                window,
+                result_count,
+                dated: true,
+            } => write!(
+                f,
+                "{window}: {result_count} results, and the API serves at most {MAX_RESULTS} of \
+                 a search; the window cannot be split further (its newest report is on its first \
+                 day, or has no date), so {} were not fetched (narrow the query to reach them)",
                 result_count.saturating_sub(MAX_RESULTS)
             ),
             Shortfall::OverCap { result_count, .. } => write!(
@@ -237,9 +257,10 @@ impl fmt::Display for Shortfall {
                 halves_count,
             } => write!(
                 f,
-                "{window}: {result_count} results match, but its two halves count \
-                 {halves_count} together: the API does not seem to honour from/to, so the \
-                 search was not split, and {} were not fetched",
+                "{window}: {result_count} results match, but the answers for its two halves \
+                 (reports dated outside them, or {halves_count} results together) show that the \
+                 API does not honour from/to here, so the search was not split, and {} were not \
+                 fetched",
                 result_count.saturating_sub(MAX_RESULTS)
             ),
             Shortfall::Budget { budget, pages_left } => write!(
@@ -289,7 +310,9 @@ impl Everything {
     }
 
     /// Refuses a plan that costs more than `units` quota units ([`Error::OverBudget`]), and
-    /// never spends more than that, planning included.
+    /// never spends more than that in this run, planning included: a round of probes is sent
+    /// only when the budget allows every probe of it that the cache or the checkpoint does not
+    /// hold (so a budget of 0 sends nothing), and a page only when the budget allows it.
     pub fn budget(mut self, units: u64) -> Self {
         self.budget = Some(units);
         self
@@ -401,9 +424,10 @@ fn halves_agree(whole: u64, halves: u64) -> bool {
 /// Probes the search and cuts it into windows, a round of probes at a time (each round's
 /// probes run at once, up to the client's concurrency).
 ///
-/// Two halves whose counts do not add up to their window's (a server that ignores `from` and
-/// `to`) are not used: the window is kept whole, over the cap, and named in a
-/// [`Shortfall::HalvesDisagree`]. So a plan never grows past what the counts justify.
+/// Halves whose probes show reports dated outside them, or whose counts do not add up to their
+/// window's (a server that ignores `from` and `to`), are not used: the window is kept whole,
+/// over the cap, and named in a [`Shortfall::HalvesDisagree`]. So a plan never grows past what
+/// the answers justify.
 async fn probe_all(
     search: &SearchBuilder,
     spool: Option<&Spool>,
@@ -422,20 +446,58 @@ async fn probe_all(
     let mut planning = Planning::default();
     // The least the plan can still cost can be told only when no page may come free.
     let may_be_free = spool.is_some() || search.client().cache().is_some();
+    let most_recent = params.most_recent == Some(true);
     while !pending.is_empty() {
         planning.pending = pending.len() as u64;
-        let round = pending.drain(..).map(|p| {
-            let fetch = fetch_page(search, p.window, 0, spool);
-            async move { (p, fetch.await) }
-        });
-        let mut probed_round = Vec::new();
+        // The probes the spool or the cache holds are read now: they cost nothing. The others
+        // are paid for, so the budget must allow them all before any is sent.
+        let round: Vec<(Pending, Option<ResultsPage>)> = pending
+            .drain(..)
+            .map(|p| {
+                let page = held(search, spool, p.window, 0);
+                (p, page)
+            })
+            .collect();
+        let to_pay = round.iter().filter(|(_, page)| page.is_none()).count() as u64;
+        if let Some(budget) = budget
+            && planning.billed + to_pay > budget
+        {
+            return Err(Error::OverBudget {
+                estimate: planning.billed + to_pay,
+                complete: false,
+                budget,
+                spent: planning.billed,
+            });
+        }
+        let fetches = round
+            .iter()
+            .filter(|(_, page)| page.is_none())
+            .map(|(p, _)| fetch_page(search, p.window, 0, spool));
+        let mut fetched = join_all(fetches).await.into_iter();
+        let mut probed_round = Vec::with_capacity(round.len());
         // Every probe of the round is let finish (and kept in the spool) before an error
         // stops the planning.
-        for (p, fetched) in join_all(round).await {
-            let fetched = fetched?;
+        let mut failed = None;
+        for (p, page) in round {
             planning.probes += 1;
-            planning.billed += u64::from(fetched.billed);
-            probed_round.push((p, fetched.page));
+            let page = match page {
+                Some(page) => page,
+                None => match fetched.next() {
+                    Some(Ok(f)) => {
+                        planning.billed += u64::from(f.billed);
+                        f.page
+                    }
+                    Some(Err(e)) => {
+                        failed.get_or_insert(e);
+                        continue;
+                    }
+                    None => continue,
+                },
+            };
+            probed_round.push((p, page));
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
         let mut splits = 0u64;
         // The halves of a window are probed in the same round, one after the other.
@@ -452,7 +514,22 @@ async fn probe_all(
                 && let Some((window, page)) = cut[parent].take()
             {
                 let halves: u64 = group.iter().map(|(_, pg)| pg.result_count).sum();
-                if !halves_agree(page.result_count, halves) {
+                // Each half's reports are dated within it; and their counts add up to the
+                // whole's (with most_recent, each half keeps the newest report of a pair within
+                // its own dates, so each counts at most as many as the whole).
+                let outside = group.iter().any(|(p, pg)| {
+                    pg.results
+                        .iter()
+                        .any(|r| r.date.parse().is_ok_and(|d| !p.window.contains(d)))
+                });
+                let counts_agree = if most_recent {
+                    group
+                        .iter()
+                        .all(|(_, pg)| halves_agree(page.result_count, pg.result_count))
+                } else {
+                    halves_agree(page.result_count, halves)
+                };
+                if outside || !counts_agree {
                     let mut w = planned(window, &page, true);
                     w.halves_count = Some(halves);
                     leaves.push((w, page));
@@ -558,6 +635,19 @@ fn planned(window: Window, page: &ResultsPage, over_cap: bool) -> PlannedWindow 
         over_cap,
         halves_count: None,
     }
+}
+
+/// Page `page` of `search` in `window`, when the spool or the client's cache holds it: read
+/// now, so that it is known to cost nothing.
+fn held(
+    search: &SearchBuilder,
+    spool: Option<&Spool>,
+    window: Window,
+    page: u32,
+) -> Option<ResultsPage> {
+    spool
+        .and_then(|s| s.get(window, page))
+        .or_else(|| search.in_window(window).cached_page(page))
 }
 
 /// Fetches page `page` of `search` in `window`: from the spool when it holds it, else from
