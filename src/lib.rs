@@ -63,11 +63,15 @@
 //! - `client` — [`client`]: the async HTTP client for the Driftnet API (reqwest with rustls,
 //!   tokio), with typed requests, responses, errors, retries and paging streams; every result
 //!   past the 100-page cap, planned in date windows with its cost, a budget and checkpoints
-//!   ([`client::plan`]); a cache of pages on disk ([`client::Cache`]: `directories`, `sha2`).
+//!   ([`client::plan`]); a cache of pages on disk ([`client::Cache`]: `directories`, `sha2`);
+//!   the stored token ([`client::config`]: `toml`).
+//! - `export` — [`export`]: reading scan exports in any layout with bounded lines, writing
+//!   them as CSV/TSV with chosen fields (`csv`); [`diff`]: two exports compared service by
+//!   service.
 //! - `server` — [`server`]: a local Driftnet-compatible API server over an in-memory dataset
 //!   (axum, tokio).
 //! - `cli` (default) — the `driftql` binary; includes `render`, `client` and `server`, and adds
-//!   clap, indicatif and humantime.
+//!   clap, indicatif, humantime, rpassword, clap_complete and clap_mangen.
 //!
 //! **The default is the command-line tool**, so that `cargo install driftql` installs it and
 //! `cargo run` runs it. Cargo cannot tell a dependency from an installation, so a library that
@@ -91,6 +95,8 @@ pub mod ast;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod diagnostic;
+#[cfg(feature = "export")]
+pub mod diff;
 pub mod eval;
 #[cfg(feature = "export")]
 pub mod export;
@@ -112,7 +118,7 @@ pub use eval::{MatchOptions, Matcher};
 pub use lint::Lint;
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind};
 pub use query::{Query, parse};
-pub use report::{Item, ItemRef, Report, ReportRef, ScanItem};
+pub use report::{Item, ItemRef, Report, ReportRef, ScanItem, ScannedPort};
 pub use validate::ValidationError;
 
 /// The README's examples, run as doctests (they use the client too).

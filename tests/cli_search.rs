@@ -220,9 +220,9 @@ async fn search_all_against_a_server_that_ignores_dates_stops_at_the_cap_and_war
     assert_eq!(ndjson_ids(&o), ids(0..100, 1));
     assert_eq!(
         stderr(&o),
-        "warning: all dates: 17950 results match, but its two halves count 35900 together: \
-         the API does not seem to honour from/to, so the search was not split, and 7950 were \
-         not fetched\n"
+        "warning: all dates: 17950 results match, but the answers for its two halves (reports \
+         dated outside them, or 35900 results together) show that the API does not honour \
+         from/to here, so the search was not split, and 7950 were not fetched\n"
     );
     // The whole search's 100 pages, and the probes of the two halves.
     let calls = calls(&server).await;

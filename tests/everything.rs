@@ -205,15 +205,10 @@ fn every_result_past_the_cap_is_delivered_once_at_the_cost_planned() {
 fn the_plain_text_plan_names_the_request_windows_cost_and_quota() {
     let s = start(&SAMPLE);
     let cache = scratch("text");
-    let o = search(
-        &s,
-        &cache,
-        &[
-            "--all",
-            "--explain",
-            "PORT-TCP:443  AND  (geo-country=\"US\")",
-        ],
-    );
+    let query = "PORT-TCP:443  AND  (geo-country=\"US\")";
+    let (plan, _) = explain(&s, &cache, &[query]);
+    let before = usage(&s);
+    let o = search(&s, &cache, &["--all", "--explain", query]);
     assert_status(&o, 0);
     let text = stdout(&o);
     assert!(
@@ -224,13 +219,18 @@ fn the_plain_text_plan_names_the_request_windows_cost_and_quota() {
         text.contains("         expression=(port-tcp:443 and geo-country=US)\n"),
         "{text}"
     );
+    assert_eq!(estimate(&plan, "windows"), 1);
     assert!(text.contains("in 1 window (newest first):"), "{text}");
+    let pages = estimate(&plan, "pages");
     assert!(
-        text.contains("cost     36 quota units: 1 probe spent planning + 35 pages to fetch"),
+        text.contains(&format!(
+            "cost     {pages} quota units: 1 probe spent planning + {} pages to fetch",
+            pages - 1
+        )),
         "{text}"
     );
     assert!(
-        text.contains(&format!("quota    {} units left", 100_000 - 1)),
+        text.contains(&format!("quota    {} units left", 100_000 - before - 1)),
         "{text}"
     );
     assert!(!text.contains(TOKEN));
@@ -532,10 +532,18 @@ fn a_checkpoint_survives_a_kill_at_any_moment() {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
-    child.wait().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the first run was killed before its end");
+    let recorded = std::fs::read_to_string(&checkpoint).unwrap();
+    assert!(!recorded.contains("\"complete\""), "{recorded}");
 
     let again = common::driftql(&args, "");
     assert_status(&again, 0);
+    assert!(
+        stderr(&again).contains("going on from"),
+        "{}",
+        stderr(&again)
+    );
     let all = ids(&std::fs::read_to_string(&out).unwrap());
     assert_each_once(&all, &FILTERED);
     // At most the pages in flight when it was killed (the client's 5) were paid twice.
@@ -763,4 +771,130 @@ fn on_a_terminal_one_progress_bar_goes_to_standard_error() {
     assert!(!terminal.contains("\"id\""), "no report on the terminal");
     // Standard output holds the reports, and nothing of the bar.
     assert_each_once(&ids(&std::fs::read_to_string(&out).unwrap()), &FILTERED);
+}
+
+#[test]
+fn no_budget_is_passed_even_while_planning() {
+    let s = start(&SAMPLE);
+    let dir = scratch("budget-planning");
+    // A budget of 0 sends nothing.
+    let o = search(&s, &dir, &["--all", "--budget", "0", QUERY]);
+    assert_status(&o, 1);
+    assert_eq!(usage(&s), 0);
+    // With a cache that holds nothing yet, a round of probes goes out only when the budget
+    // allows all of it: the first probe (1), then not the two halves (1 + 2 > 2).
+    let o = search(&s, &dir, &["--all", "--cache", "--budget", "2", QUERY]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("would cost at least 3"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(usage(&s), 1);
+    // The same with a checkpoint (the probe above is in the cache, not in the checkpoint).
+    let ck = dir.join("run.checkpoint");
+    let ck = ck.to_str().unwrap();
+    let o = search(
+        &s,
+        &dir,
+        &["--all", "--checkpoint", ck, "--budget", "2", QUERY],
+    );
+    assert_status(&o, 1);
+    assert_eq!(usage(&s), 2);
+}
+
+#[test]
+fn a_cached_page_that_cannot_be_read_is_paid_for_within_the_budget() {
+    let s = start(&SAMPLE);
+    let cache = scratch("damaged-cache");
+    let query = "port-tcp:443 and geo-country=US";
+    let full = search(&s, &cache, &["--all", "--cache", query]);
+    assert_status(&full, 0);
+    // One page of the cache is damaged: it looks held, but cannot be read.
+    let victim = walk(&cache)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    std::fs::write(&victim, b"{\"key\": \"damaged").unwrap();
+    let before = usage(&s);
+    let o = search(&s, &cache, &["--all", "--cache", "--budget", "0", query]);
+    assert_status(&o, 0);
+    assert_eq!(usage(&s), before, "nothing is paid past a budget of 0");
+    assert!(
+        stderr(&o).contains("warning: the budget of 0 quota units stopped the search with"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(ids(&stdout(&o)).len() < ids(&stdout(&full)).len());
+    // With a budget of one, the damaged page is fetched (and cached again): every report.
+    let o = search(&s, &cache, &["--all", "--cache", "--budget", "1", query]);
+    assert_status(&o, 0);
+    assert_eq!(usage(&s), before + 1);
+    assert_eq!(stdout(&o), stdout(&full));
+}
+
+#[test]
+fn most_recent_keeps_one_report_per_pair_across_windows() {
+    // 11,000 services, each scanned in 2023 and again in 2025: one search with most_recent
+    // counts 11,000, past the cap, so the plan has several windows, each of which keeps the
+    // newest report of a pair within its own dates.
+    let mut reports = Vec::new();
+    for i in 0..11_000u32 {
+        let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        for (year, tag) in [("2025", "new"), ("2023", "old")] {
+            let day = format!("{year}-06-{:02}", 1 + i % 28);
+            let mut r = https_report(&day, format!("{tag}-{i}"));
+            r.items[0].value = ip.clone();
+            reports.push(r);
+        }
+    }
+    let data = Arc::new(Dataset::new(reports).unwrap());
+    let s = start(&data);
+    let dir = scratch("most-recent");
+    let (plan, _) = explain(&s, &dir, &["--most-recent", QUERY]);
+    assert!(plan["windows"].as_array().unwrap().len() > 1, "{plan}");
+    let o = search(&s, &dir, &["--all", "--most-recent", QUERY]);
+    assert_status(&o, 0);
+    let got = ids(&stdout(&o));
+    assert_eq!(got.len(), 11_000);
+    assert!(
+        got.iter().all(|id| id.starts_with("new-")),
+        "the newest report of each pair"
+    );
+    assert!(
+        stderr(&o).contains("older reports of {ip, port} pairs"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn probes_paid_for_before_a_failed_planning_are_not_paid_again() {
+    let s = start(&SAMPLE);
+    let dir = scratch("planning-failed");
+    let (plan, _) = explain(&s, &dir, &[QUERY]);
+    let units = estimate(&plan, "units");
+    let checkpoint = dir.join("run.checkpoint");
+    let out = dir.join("out.ndjson");
+    let (ck, o) = (checkpoint.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "--all",
+        "--checkpoint",
+        ck,
+        "-o",
+        o,
+        "--max-retries",
+        "0",
+        QUERY,
+    ];
+    let before = usage(&s);
+    // The connection gives out after the first probe and one of the two halves.
+    let proxy = cut_off_after(s.url(), 2);
+    let first = search_at(&proxy, &dir, &args);
+    assert_status(&first, 4);
+    assert!(!checkpoint.exists(), "no plan was made");
+    let second = search(&s, &dir, &args);
+    assert_status(&second, 0);
+    assert_each_once(&ids(&std::fs::read_to_string(&out).unwrap()), &FILTERED);
+    assert_eq!(usage(&s) - before, units);
 }

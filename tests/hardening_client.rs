@@ -354,6 +354,37 @@ async fn pages_that_stop_early_say_so() {
         err.contains("the pages should have held 500 results, and held 300 different ones"),
         "{err}"
     );
+
+    // With a checkpoint, the pages in flight after the empty one are recorded too, and the
+    // next run reads the checkpoint back: complete, nothing more to fetch.
+    let dir = std::env::temp_dir().join(format!("driftql-early-end-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let checkpoint = dir.join("run.checkpoint");
+    let ck = checkpoint.to_str().unwrap();
+    let args = [
+        "search",
+        "--all",
+        "port-tcp:443",
+        "--token",
+        TOKEN,
+        "--api-url",
+        &uri,
+        "--checkpoint",
+        ck,
+    ];
+    let first = common::driftql(&args, b"");
+    common::assert_status(&first, 0);
+    assert_eq!(common::stdout(&first).lines().count(), 300);
+    let again = common::driftql(&args, b"");
+    common::assert_status(&again, 0);
+    assert_eq!(common::stdout(&again), "");
+    assert!(
+        common::stderr(&again).contains("records this search as complete"),
+        "{}",
+        common::stderr(&again)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

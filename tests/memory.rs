@@ -58,3 +58,50 @@ fn a_line_of_300_mb_is_skipped_in_bounded_memory() {
     eprintln!("peak memory of driftql filter: {} MiB", peak >> 20);
     assert!(peak < 48 << 20, "peak memory {} MiB", peak >> 20);
 }
+
+#[test]
+fn diff_memory_grows_with_the_services_not_the_input() {
+    // 100 MB of reports of only 50 services (each scanned again and again): a diff holds one
+    // report's worth of each service, not the input.
+    let old =
+        std::env::temp_dir().join(format!("driftql-memory-diff-{}.ndjson", std::process::id()));
+    let report = |i: u64| {
+        let padding = "x".repeat(900);
+        format!(
+            r#"{{"date":"2024-01-{:02}","id":"r{i}","items":[{{"type":"ip","context":"","value":"192.0.2.{}"}},{{"type":"port-tcp","context":"","value":"443"}},{{"type":"title","context":"","value":"t{} {padding}"}}]}}"#,
+            1 + i % 28,
+            i % 50,
+            i % 7
+        )
+    };
+    std::fs::write(&old, (0..50).map(|i| report(i) + "\n").collect::<String>()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
+        .args(["diff", old.to_str().unwrap(), "-", "--output", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let mut buf = String::new();
+        for i in 0..100_000u64 {
+            buf.push_str(&report(i));
+            buf.push('\n');
+            if buf.len() > 1 << 20 {
+                stdin.write_all(buf.as_bytes()).unwrap();
+                buf.clear();
+            }
+        }
+        stdin.write_all(buf.as_bytes()).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    std::fs::remove_file(&old).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(err.contains("100000 in 50 after"), "{err}");
+    let peak = children_peak();
+    eprintln!("peak memory of driftql diff: {} MiB", peak >> 20);
+    assert!(peak < 48 << 20, "peak memory {} MiB", peak >> 20);
+}

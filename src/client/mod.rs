@@ -63,6 +63,7 @@
 //! [`Cache`] ([`ClientBuilder::cache`]), a results page is paid for once.
 
 mod cache;
+pub mod config;
 mod error;
 mod lookups;
 mod paging;

@@ -2,18 +2,29 @@
 
 use std::io::{self, Read, Write};
 
-use super::{Bad, Found, ReadError, ReadOptions, Sink, read};
+use super::{Bad, Found, ReadError, ReadOptions, Sink, Table, read};
 use crate::eval::Matcher;
 
-/// A [`Sink`] that writes the reports a matcher accepts, each on a line of its own as the
-/// reader gave it (see the [module docs](super)), or only counts them; bad lines and reports go
-/// to `on_bad`.
+/// A [`Sink`] that writes the reports a matcher accepts, as [`Emit`] says; bad lines and
+/// reports go to `on_bad`.
 pub struct Filter<W, B> {
     matcher: Matcher,
     out: W,
-    count_only: bool,
+    emit: Emit,
     on_bad: B,
     matched: u64,
+}
+
+/// What a [`Filter`] writes of each report that matches.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Emit {
+    /// The report, on a line of its own, as the reader gave it (see the [module docs](super)).
+    Lines,
+    /// Nothing: the reports are only counted.
+    Count,
+    /// A row of the table (the header row first).
+    Table(Box<Table>),
 }
 
 /// What a filter read and wrote.
@@ -29,13 +40,13 @@ pub struct FilterCounts {
 }
 
 impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Filter<W, B> {
-    /// A filter writing to `out` (nothing but the count, with `count_only`), telling `on_bad`
-    /// of each bad line or report.
-    pub fn new(matcher: Matcher, out: W, count_only: bool, on_bad: B) -> Self {
+    /// A filter writing to `out` what `emit` says, telling `on_bad` of each bad line or
+    /// report.
+    pub fn new(matcher: Matcher, out: W, emit: Emit, on_bad: B) -> Self {
         Filter {
             matcher,
             out,
-            count_only,
+            emit,
             on_bad,
             matched: 0,
         }
@@ -48,6 +59,9 @@ impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Filter<W, B> {
         input: impl Read,
         options: &ReadOptions,
     ) -> Result<FilterCounts, ReadError> {
+        if let Emit::Table(table) = &mut self.emit {
+            table.header(&mut self.out).map_err(ReadError::Stopped)?;
+        }
         let counts = read(input, options, &mut self)?;
         self.out.flush().map_err(ReadError::Stopped)?;
         Ok(FilterCounts {
@@ -64,11 +78,17 @@ impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Sink for Filter<W, B> {
             return Ok(());
         }
         self.matched += 1;
-        if self.count_only {
-            return Ok(());
+        match &mut self.emit {
+            Emit::Lines => {
+                self.out.write_all(found.raw)?;
+                self.out.write_all(b"\n")
+            }
+            Emit::Count => Ok(()),
+            Emit::Table(table) => {
+                let r = &found.report;
+                table.row(&r.date, &r.id, &r.items, &mut self.out)
+            }
         }
-        self.out.write_all(found.raw)?;
-        self.out.write_all(b"\n")
     }
 
     fn bad(&mut self, bad: Bad) -> io::Result<()> {

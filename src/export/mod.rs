@@ -65,11 +65,13 @@ mod documents;
 mod filter;
 mod line;
 mod lines;
+mod table;
 
 use std::fmt;
 use std::io::{self, Read};
 
-pub use filter::{Filter, FilterCounts};
+pub use filter::{Emit, Filter, FilterCounts};
+pub use table::{DEFAULT_FIELDS, DEFAULT_JOIN, Fields, FieldsError, Table, TableFormat};
 
 use crate::report::ReportRef;
 use lines::{Line, LineReader};
@@ -304,7 +306,7 @@ mod tests {
             .matcher(&MatchOptions::default());
         let mut out = Vec::new();
         let mut bad = Vec::new();
-        let counts = Filter::new(matcher, &mut out, false, |b: &Bad| {
+        let counts = Filter::new(matcher, &mut out, Emit::Lines, |b: &Bad| {
             bad.push(format!("{}: {}", b.at, b.message));
             Ok(())
         })

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use clap::Args;
 use driftql::Query;
-use driftql::client::{Cache, CheckpointError, Client, ConfigError, Error, SearchBuilder};
+use driftql::client::config::Store;
+use driftql::client::{
+    Cache, CheckpointError, Client, ConfigError, Error, SearchBuilder, TOKEN_ENV,
+};
 use driftql::models::{Date, Filter, IpParam, RequestError, Slop};
 
 use crate::Exit;
@@ -50,14 +53,44 @@ impl ApiArgs {
         self.client_with(None)
     }
 
+    /// The token and where it comes from: `--token`, else `DRIFTNET_API_TOKEN`, else the
+    /// file `driftql auth login` stores it in. A stored file that others may read, or that is
+    /// damaged, is refused.
+    pub fn token(&self) -> Result<Option<(String, TokenSource)>, Exit> {
+        if let Some(t) = &self.token {
+            return Ok(Some((t.clone(), TokenSource::Flag)));
+        }
+        if let Some(t) = std::env::var(TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+        {
+            return Ok(Some((t, TokenSource::Env)));
+        }
+        let Ok(store) = Store::at_default_dir() else {
+            return Ok(None);
+        };
+        match store.token() {
+            Ok(Some(t)) => Ok(Some((t, TokenSource::Stored(store.path().to_path_buf())))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(crate::auth::store_error(&e)),
+        }
+    }
+
     /// The client, keeping results pages in `cache` when there is one.
     pub fn client_with(&self, cache: Option<Cache>) -> Result<Client, Exit> {
         let mut b = Client::builder()
             .with_env()
             .timeout(Duration::from_secs(self.timeout.max(1)))
             .max_retries(self.max_retries);
-        if let Some(t) = &self.token {
-            b = b.token(t);
+        match self.token()? {
+            Some((t, _)) => b = b.token(t),
+            None => {
+                eprintln!(
+                    "driftql: no API token: pass --token, set DRIFTNET_API_TOKEN, or store one \
+                     with `driftql auth login`"
+                );
+                return Err(Exit::Invalid);
+            }
         }
         if let Some(u) = &self.api_url {
             b = b.base_url(u);
@@ -67,6 +100,17 @@ impl ApiArgs {
         }
         b.build().map_err(|e| config_error(&e))
     }
+}
+
+/// Where the token in use comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `--token`.
+    Flag,
+    /// `DRIFTNET_API_TOKEN`.
+    Env,
+    /// The file `driftql auth login` stores it in.
+    Stored(std::path::PathBuf),
 }
 
 fn config_error(e: &ConfigError) -> Exit {

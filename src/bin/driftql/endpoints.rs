@@ -34,6 +34,8 @@ impl Answering {
             Some(field) => {
                 let output = match self.paging.output {
                     SearchOutput::Json => SummaryOutput::Json,
+                    SearchOutput::Csv => SummaryOutput::Csv,
+                    SearchOutput::Tsv => SummaryOutput::Tsv,
                     SearchOutput::Ndjson => SummaryOutput::Table,
                 };
                 search::run_summary(

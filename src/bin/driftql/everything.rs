@@ -5,7 +5,8 @@ use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use driftql::client::plan::{PlannedWindow, Planning, Progress};
-use driftql::client::{Error, Plan, SearchBuilder};
+use driftql::client::{Error, Harvest, Plan, SearchBuilder};
+use driftql::export::{self, Bad, Found, ReadOptions, Sink};
 use driftql::models::Account;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -20,8 +21,8 @@ use crate::search::{JsonResults, Paging, SearchOutput};
 pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
     if paging.checkpoint.is_some() && paging.output == SearchOutput::Json && !paging.explain {
         eprintln!(
-            "driftql: --checkpoint needs --output ndjson: a JSON document cannot be added to \
-             by a second run"
+            "driftql: --checkpoint needs --output ndjson, csv or tsv: a JSON document cannot be \
+             added to by a second run"
         );
         return Err(Exit::Syntax);
     }
@@ -77,6 +78,19 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
     let done_before = resumed
         .as_ref()
         .is_some_and(|r| r.pages_done.iter().any(|&d| d > 0));
+    let recorded = resumed.as_ref().and_then(|r| r.output_path.clone());
+    let given = paging.out.as_ref().map(|p| p.display().to_string());
+    if let Some(recorded) = &recorded
+        && given.as_ref() != Some(recorded)
+    {
+        bar.clear();
+        eprintln!(
+            "driftql: the checkpoint's reports were written to {recorded}: give the same -o FILE \
+             to go on (or start anew with another checkpoint)"
+        );
+        return Err(Exit::Invalid);
+    }
+    let table = paging.columns.table(paging.output.table())?;
     let mut out = match &paging.out {
         None => Output::stdout(),
         Some(path) => match resumed.as_ref().and_then(|r| r.output_bytes) {
@@ -84,9 +98,24 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
             None if done_before => Output::append(path)?,
             None => Output::create(path)?,
         },
-    };
+    }
+    .with_table(table, !done_before)?;
     let estimate = plan.estimate();
     let mut harvest = plan.fetch();
+    if let Some(path) = &given
+        && recorded.is_none()
+        && paging.checkpoint.is_some()
+    {
+        harvest.record_output(path).map_err(|e| api::error(&e))?;
+    }
+    // What the earlier runs wrote to the file is not delivered again, even where the results
+    // shifted between the runs.
+    if done_before
+        && paging.output == SearchOutput::Ndjson
+        && let Some(path) = &paging.out
+    {
+        remember(&mut harvest, path)?;
+    }
     bar.fetching(&harvest.progress());
     let mut collected = Vec::new();
     let mut status = Exit::Ok;
@@ -118,17 +147,14 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
                 break;
             }
         };
-        match paging.output {
-            SearchOutput::Ndjson => {
-                out.reports(&batch.reports)?;
-                harvest
-                    .commit(&batch, out.position())
-                    .map_err(|e| api::error(&e))?;
-            }
-            SearchOutput::Json => {
-                harvest.commit(&batch, None).map_err(|e| api::error(&e))?;
-                collected.extend(batch.reports);
-            }
+        if paging.output == SearchOutput::Json {
+            harvest.commit(&batch, None).map_err(|e| api::error(&e))?;
+            collected.extend(batch.reports);
+        } else {
+            out.reports(&batch.reports)?;
+            harvest
+                .commit(&batch, out.position())
+                .map_err(|e| api::error(&e))?;
         }
         bar.fetching(&harvest.progress());
     }
@@ -149,6 +175,13 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
             harvest.duplicates_dropped()
         );
     }
+    if harvest.older_of_a_pair_dropped() > 0 {
+        eprintln!(
+            "note: with --most-recent, {} older reports of {{ip, port}} pairs printed from a newer \
+             date window were left out",
+            harvest.older_of_a_pair_dropped()
+        );
+    }
     if let Some(e) = harvest.write_error() {
         eprintln!("warning: a page could not be kept on disk (the search went on): {e}");
     }
@@ -160,6 +193,34 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
         );
     }
     Ok(status)
+}
+
+/// Tells `harvest` of the reports an earlier run wrote to `path`.
+fn remember(harvest: &mut Harvest, path: &std::path::Path) -> Result<(), Exit> {
+    struct Seen<'a>(&'a mut Harvest);
+    impl Sink for Seen<'_> {
+        fn report(&mut self, found: Found<'_>) -> io::Result<()> {
+            self.0.seen_before(&found.report.id, &found.report.items);
+            Ok(())
+        }
+        fn bad(&mut self, _: Bad) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let file = std::fs::File::open(path).map_err(|e| {
+        eprintln!("driftql: {}: {e}", path.display());
+        Exit::Io
+    })?;
+    export::read(
+        io::BufReader::new(file),
+        &ReadOptions::default(),
+        &mut Seen(harvest),
+    )
+    .map(drop)
+    .map_err(|e| {
+        eprintln!("driftql: {}: {e}", path.display());
+        Exit::Io
+    })
 }
 
 /// `--explain --output json`.

@@ -5,13 +5,15 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use clap::Args;
-use driftql::export::{Bad, DEFAULT_MAX_LINE, Filter, ReadError, ReadOptions};
+use clap::{Args, ValueEnum};
+use driftql::export::{Bad, DEFAULT_MAX_LINE, Emit, Filter, ReadError, ReadOptions, TableFormat};
 use driftql::{Diagnostic, MatchOptions, Matcher};
 
 use crate::Exit;
 use crate::Status;
 use crate::input;
+use crate::output::Columns;
+use crate::progress::Reading;
 
 /// How many bad lines are reported one by one; the rest are only counted.
 const MAX_MESSAGES: u64 = 100;
@@ -30,34 +32,50 @@ pub struct FilterArgs {
     #[arg(long)]
     host_in_url: bool,
     /// Print only the number of matching reports.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "output")]
     count: bool,
+    /// How to print the reports: each as read (one per line), or as the rows of a CSV or TSV
+    /// table (see --fields).
+    #[arg(long, value_enum, default_value_t = FilterOutput::Ndjson)]
+    output: FilterOutput,
+    #[command(flatten)]
+    columns: Columns,
     /// The longest line read, in bytes; a longer one is reported and skipped without being
     /// held in memory.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE)]
     max_line: usize,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FilterOutput {
+    /// Each report as it was read, on a line of its own.
+    Ndjson,
+    /// CSV: a header row, then a row per report.
+    Csv,
+    /// TSV: the same, separated by tabs.
+    Tsv,
+}
+
 pub fn filter(args: FilterArgs) -> Status {
-    let matcher = compile(&args)?;
-    let (name, reader) = open(args.file.as_deref())?;
-    let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut shown = 0u64;
-    let on_bad = |bad: &Bad| -> io::Result<()> {
-        shown += 1;
-        let mut err = io::stderr().lock();
-        if shown <= MAX_MESSAGES {
-            writeln!(err, "driftql: {name}:{}: {}", bad.at, bad.message)?;
-        } else if shown == MAX_MESSAGES + 1 {
-            writeln!(
-                err,
-                "driftql: more bad lines or reports follow; only their number is reported"
-            )?;
-        }
-        Ok(())
+    let format = match args.output {
+        FilterOutput::Ndjson => None,
+        FilterOutput::Csv => Some(TableFormat::Csv),
+        FilterOutput::Tsv => Some(TableFormat::Tsv),
     };
+    let emit = match (args.columns.table(format)?, args.count) {
+        (_, true) => Emit::Count,
+        (Some(table), false) => Emit::Table(Box::new(table)),
+        (None, false) => Emit::Lines,
+    };
+    let matcher = compile(&args)?;
+    let (name, bar, reader) = open(args.file.as_deref())?;
+    let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut bad_lines = BadLines::new(&name);
+    let on_bad = |bad: &Bad| bar.suspend(|| bad_lines.report(bad));
     let options = ReadOptions::default().with_max_line(args.max_line);
-    let counts = match Filter::new(matcher, out, args.count, on_bad).run(reader, &options) {
+    let result = Filter::new(matcher, out, emit, on_bad).run(reader, &options);
+    drop(bar);
+    let counts = match result {
         Ok(c) => c,
         Err(ReadError::Read(e)) => {
             eprintln!("driftql: cannot read {name}: {e}");
@@ -93,21 +111,57 @@ pub fn filter(args: FilterArgs) -> Status {
     Ok(Exit::BadInput)
 }
 
-/// The input: the named file, or standard input. The name is what messages call it.
-fn open(path: Option<&std::path::Path>) -> Result<(String, Box<dyn Read>), Exit> {
+/// The input: the named file (with a progress bar on a terminal), or standard input. The
+/// name is what messages call it.
+pub fn open(path: Option<&std::path::Path>) -> Result<(String, Reading, Box<dyn Read>), Exit> {
     match path {
-        None => Ok(("<stdin>".into(), Box::new(io::stdin().lock()))),
-        Some(p) if p.as_os_str() == "-" => Ok(("<stdin>".into(), Box::new(io::stdin().lock()))),
-        Some(p) => {
+        Some(p) if p.as_os_str() != "-" => {
             let name = driftql::text::escape_control(&p.display().to_string()).into_owned();
             match File::open(p) {
-                Ok(f) => Ok((name, Box::new(f))),
+                Ok(f) => {
+                    let (bar, reader) = Reading::file(f, &name);
+                    Ok((name, bar, reader))
+                }
                 Err(e) => {
                     eprintln!("driftql: cannot open {name}: {e}");
                     Err(Exit::Io)
                 }
             }
         }
+        _ => Ok((
+            "<stdin>".into(),
+            Reading::none(),
+            Box::new(io::stdin().lock()),
+        )),
+    }
+}
+
+/// Reports bad lines and reports on standard error: the first hundred one by one, then only
+/// their number.
+pub struct BadLines<'a> {
+    name: &'a str,
+    shown: u64,
+}
+
+impl<'a> BadLines<'a> {
+    /// For the input called `name`.
+    pub fn new(name: &'a str) -> Self {
+        BadLines { name, shown: 0 }
+    }
+
+    /// Reports one.
+    pub fn report(&mut self, bad: &Bad) -> io::Result<()> {
+        self.shown += 1;
+        let mut err = io::stderr().lock();
+        if self.shown <= MAX_MESSAGES {
+            writeln!(err, "driftql: {}:{}: {}", self.name, bad.at, bad.message)?;
+        } else if self.shown == MAX_MESSAGES + 1 {
+            writeln!(
+                err,
+                "driftql: more bad lines or reports follow; only their number is reported"
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -2,14 +2,17 @@
 
 mod account;
 mod api;
+mod auth;
 mod cache;
 mod check;
 mod compile;
+mod diff;
 mod endpoints;
 mod everything;
 mod filter;
 mod input;
 mod output;
+mod progress;
 mod search;
 mod serve;
 
@@ -35,8 +38,9 @@ enum Command {
     /// form. Exit status 0: no errors; 1: validation errors; 2: syntax error.
     Check(check::CheckArgs),
     /// Search the API (scan/protocols, or scan/domains with --domains) and print the reports.
-    /// Exit status 0: done; 1: invalid query or parameter (nothing sent); 2: syntax error;
-    /// 4: the API or the network failed.
+    /// Exit status 0: done; 1: invalid query or parameter (nothing sent), a plan over its
+    /// budget, a checkpoint that cannot be used; 2: syntax error; 4: the API or the network
+    /// failed; 5: the -o file or a checkpoint could not be written.
     Search(search::SearchArgs),
     /// Count the values of one type among a search's results.
     Summarize(search::SummarizeArgs),
@@ -58,6 +62,17 @@ enum Command {
     Quota(account::QuotaArgs),
     /// Run a local Driftnet-compatible API server over an NDJSON dataset or a built-in sample.
     Serve(serve::ServeArgs),
+    /// Compare two scan exports service by service: the services new, gone or changed (their
+    /// banners, titles, certificates, product tags, HTTP headers). Exit status as diff(1): 0
+    /// no change, 1 changes, 2 trouble.
+    Diff(diff::DiffArgs),
+    /// Store the API token once (login), see which account it is (status), or remove it
+    /// (logout).
+    Auth(auth::AuthArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `driftql man > ~/.local/share/man/man1/driftql.1`.
+    Man,
     /// Show or clear the cache of results pages that `--cache` keeps.
     Cache(cache::CacheArgs),
     /// Print the reports of a scan export (NDJSON, a results page or an array of reports) that
@@ -120,7 +135,8 @@ Exit status:
   2  a syntax error in an expression, or a usage error
   3  some input records were bad: reported, counted and skipped (filter)
   4  the API answered with an error or could not be reached
-  5  a file or stream could not be read or written, or an address could not be bound";
+  5  a file or stream could not be read or written, or an address could not be bound
+`driftql diff` exits as diff(1) does: 0 no change, 1 changes, 2 trouble.";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -128,6 +144,7 @@ fn main() -> ExitCode {
         restore_sigpipe();
     }
     let code = match cli.command {
+        Command::Diff(args) => return ExitCode::from(diff::diff(args)),
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),
         Command::Check(args) => check::check(args),
@@ -144,8 +161,42 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Filter(args) => filter::filter(args),
         Command::Cache(args) => cache::cache(args),
+        Command::Auth(args) => auth::auth(args),
+        Command::Completions(args) => completions(&args),
+        Command::Man => man(),
     };
     ExitCode::from(code.unwrap_or_else(|status| status))
+}
+
+#[derive(clap::Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// Prints the completion script for a shell.
+fn completions(args: &CompletionsArgs) -> Status {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "driftql", &mut out);
+    write_out(&out)
+}
+
+/// Prints the manual page.
+fn man() -> Status {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| input::io_error(&e))?;
+    write_out(&out)
+}
+
+fn write_out(bytes: &[u8]) -> Status {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
+    Ok(written.map_or_else(|e| api::write_error(&e), |()| Exit::Ok))
 }
 
 #[cfg(test)]

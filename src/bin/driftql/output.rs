@@ -4,6 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use driftql::export::{Fields, Table, TableFormat};
 use driftql::report::Report;
 
 use crate::Exit;
@@ -35,13 +36,14 @@ enum Target {
     },
 }
 
-/// The reports' destination.
-pub struct Output(Target);
+/// The reports' destination, and how they are written there: one JSON line each, or a row
+/// of a table.
+pub struct Output(Target, Option<Table>);
 
 impl Output {
     /// Standard output.
     pub fn stdout() -> Output {
-        Output(Target::Stdout(BufWriter::new(io::stdout().lock())))
+        Output(Target::Stdout(BufWriter::new(io::stdout().lock())), None)
     }
 
     /// `path`, made empty (created when it does not exist), as `>` would.
@@ -86,13 +88,16 @@ impl Output {
     }
 
     fn file(path: &Path, file: File, at: u64) -> Output {
-        Output(Target::File {
-            file: Counted {
-                inner: BufWriter::new(file),
-                bytes: at,
+        Output(
+            Target::File {
+                file: Counted {
+                    inner: BufWriter::new(file),
+                    bytes: at,
+                },
+                path: path.to_path_buf(),
             },
-            path: path.to_path_buf(),
-        })
+            None,
+        )
     }
 
     fn writer(&mut self) -> &mut dyn Write {
@@ -102,13 +107,34 @@ impl Output {
         }
     }
 
-    /// Writes `reports`, one JSON line each, and flushes them.
+    /// Writes the reports as rows of `table` from here on; with `header`, its header row
+    /// first (not when the output goes on from an earlier run).
+    pub fn with_table(mut self, table: Option<Table>, header: bool) -> Result<Output, Exit> {
+        self.1 = table;
+        if header && let Some(t) = &mut self.1 {
+            let w = match &mut self.0 {
+                Target::Stdout(w) => w as &mut dyn Write,
+                Target::File { file, .. } => file,
+            };
+            let written = t.header(&mut &mut *w);
+            written.map_err(|e| self.error(&e))?;
+        }
+        Ok(self)
+    }
+
+    /// Writes `reports`, one JSON line (or table row) each, and flushes them.
     pub fn reports(&mut self, reports: &[Report]) -> Result<(), Exit> {
-        let w = self.writer();
-        let written = reports
-            .iter()
-            .try_for_each(|r| api::json_line(w, r))
-            .and_then(|()| w.flush());
+        let (w, table): (&mut dyn Write, _) = match &mut self.0 {
+            Target::Stdout(w) => (w, &mut self.1),
+            Target::File { file, .. } => (file, &mut self.1),
+        };
+        let written = match table {
+            None => reports.iter().try_for_each(|r| api::json_line(w, r)),
+            Some(t) => reports
+                .iter()
+                .try_for_each(|r| t.row(&r.date, &r.id, &r.items, &mut &mut *w)),
+        }
+        .and_then(|()| w.flush());
         written.map_err(|e| self.error(&e))
     }
 
@@ -141,6 +167,40 @@ impl Output {
         match &self.0 {
             Target::Stdout(_) => api::write_error(e),
             Target::File { path, .. } => file_error(path, e),
+        }
+    }
+}
+
+/// The columns of a table: `--fields` and `--join`, what `search`, `filter` and the other
+/// commands that print reports take with `--output csv|tsv`.
+#[derive(clap::Args, Debug)]
+pub struct Columns {
+    /// With --output csv or tsv: the columns, as `type[;context]` names of the language, plus
+    /// `date` and `id`; e.g. `date,ip,port-tcp,host;cert-dns-name,title`. `ip` and `host` are
+    /// the scanned address and host; `type;*` takes every context.
+    #[arg(long, value_name = "LIST", default_value = driftql::export::DEFAULT_FIELDS)]
+    fields: Fields,
+    /// With --output csv or tsv: what joins a report's several values of one column.
+    #[arg(long, value_name = "SEP", default_value = driftql::export::DEFAULT_JOIN)]
+    join: String,
+}
+
+impl Columns {
+    /// The table for `format`, or none; --fields and --join set without a table format are a
+    /// usage error.
+    pub fn table(&self, format: Option<TableFormat>) -> Result<Option<Table>, Exit> {
+        match format {
+            Some(f) => Ok(Some(Table::new(f, self.fields.clone(), self.join.clone()))),
+            None => {
+                let defaults =
+                    self.fields == Fields::default() && self.join == driftql::export::DEFAULT_JOIN;
+                if defaults {
+                    Ok(None)
+                } else {
+                    eprintln!("driftql: --fields and --join go with --output csv or --output tsv");
+                    Err(Exit::Syntax)
+                }
+            }
         }
     }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use driftql::client::{Cache, Pages, SearchBuilder, Summary, SummaryBuilder, TruncationReason};
+use driftql::export::{Table, TableFormat};
+
 use driftql::models::{SummaryField, SummaryLimit};
 use driftql::report::Report;
 use futures::StreamExt;
@@ -14,7 +16,7 @@ use crate::Exit;
 use crate::Status;
 use crate::api::{self, ApiArgs, Filters};
 use crate::everything;
-use crate::output::Output;
+use crate::output::{Columns, Output};
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
@@ -46,7 +48,7 @@ pub struct Paging {
     max_pages: Option<u32>,
     /// With --all: plan the search and print the plan (the request, its windows and pages,
     /// the quota units it costs, the quota left), and fetch nothing more.
-    #[arg(long, requires = "all")]
+    #[arg(long, requires = "all", conflicts_with = "out")]
     pub explain: bool,
     /// With --all: refuse to start when the plan costs more than N quota units (a page is
     /// one), and never spend more.
@@ -73,9 +75,11 @@ pub struct Paging {
     )]
     cache_ttl: humantime::Duration,
     /// How to print the reports (with --summarize, where a command has it: `json` prints the
-    /// summary as JSON, otherwise as a table).
+    /// summary as JSON, `csv`/`tsv` as CSV/TSV, otherwise as a table).
     #[arg(long, value_enum, default_value_t = SearchOutput::Ndjson)]
     pub output: SearchOutput,
+    #[command(flatten)]
+    pub columns: Columns,
 }
 
 impl Paging {
@@ -100,6 +104,21 @@ pub enum SearchOutput {
     Ndjson,
     /// One JSON object at the end: `{"result_count", "pages", "results": [...]}`.
     Json,
+    /// CSV: a header row, then a row per report as the pages arrive (see --fields).
+    Csv,
+    /// TSV: the same, separated by tabs.
+    Tsv,
+}
+
+impl SearchOutput {
+    /// The table format, for csv and tsv.
+    pub fn table(self) -> Option<TableFormat> {
+        match self {
+            SearchOutput::Csv => Some(TableFormat::Csv),
+            SearchOutput::Tsv => Some(TableFormat::Tsv),
+            SearchOutput::Ndjson | SearchOutput::Json => None,
+        }
+    }
 }
 
 /// `--output json`: the whole result set as one document.
@@ -129,10 +148,12 @@ pub fn run_pages(builder: SearchBuilder, paging: &Paging) -> Status {
         Ok(p) => p,
         Err(e) => return Err(api::error(&e)),
     };
+    let table = paging.columns.table(paging.output.table())?;
     let out = match &paging.out {
         Some(path) => Output::create(path)?,
         None => Output::stdout(),
-    };
+    }
+    .with_table(table, true)?;
     let rt = api::runtime()?;
     rt.block_on(stream(
         pages,
@@ -149,8 +170,8 @@ async fn stream(mut pages: Pages, mut out: Output, output: SearchOutput, paging:
     while let Some(next) = pages.next().await {
         match next {
             Ok(page) => match output {
-                SearchOutput::Ndjson => out.reports(&page.results)?,
                 SearchOutput::Json => collected.extend(page.results),
+                _ => out.reports(&page.results)?,
             },
             Err(e) => {
                 out.flush();
@@ -225,6 +246,11 @@ pub enum SummaryOutput {
     Table,
     /// `{"other": N, "values": {...}, "cardinality": N}` with the values in the server's order.
     Json,
+    /// CSV: `kind,value,count`, a row per value (kind `value`), then `other,,N` (and
+    /// `distinct,,N`).
+    Csv,
+    /// TSV: the same, separated by tabs.
+    Tsv,
 }
 
 pub fn summarize(args: SummarizeArgs) -> Status {
@@ -357,8 +383,25 @@ pub fn run_summary(
     let written = match output {
         SummaryOutput::Json => api::json_line(&mut out, &summary),
         SummaryOutput::Table => write!(out, "{}", table(&summary)),
+        SummaryOutput::Csv => summary_rows(&summary, TableFormat::Csv, &mut out),
+        SummaryOutput::Tsv => summary_rows(&summary, TableFormat::Tsv, &mut out),
     };
     Ok(written.map_or_else(|e| api::write_error(&e), |()| Exit::Ok))
+}
+
+/// A summary as CSV or TSV: `kind,value,count`.
+fn summary_rows(summary: &Summary, format: TableFormat, out: &mut dyn Write) -> io::Result<()> {
+    let mut t = Table::new(format, driftql::export::Fields::default(), "");
+    let mut out = out;
+    t.record(["kind", "value", "count"], &mut out)?;
+    for (value, count) in summary.iter() {
+        t.record(["value", value, &count.to_string()], &mut out)?;
+    }
+    t.record(["other", "", &summary.other.to_string()], &mut out)?;
+    if let Some(c) = summary.cardinality {
+        t.record(["distinct", "", &c.to_string()], &mut out)?;
+    }
+    out.flush()
 }
 
 /// Aligned `value count` rows, a header, then `(other)` and, when known, `(distinct)`.
