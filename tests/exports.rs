@@ -290,3 +290,38 @@ fn search_and_summarize_print_csv() {
         ]
     );
 }
+
+#[test]
+fn filter_over_a_file_shows_its_progress_on_a_terminal_only() {
+    let path = fixture_file("progress");
+    let out = path.with_extension("csv");
+    // On a terminal (a pseudo-terminal from `script`), the bar shows the bytes read.
+    let command = format!(
+        "{} filter 'ip:0.0.0.0/0' {} --output csv > {}",
+        env!("CARGO_BIN_EXE_driftql"),
+        path.display(),
+        out.display()
+    );
+    let o = std::process::Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .expect("script (util-linux) runs");
+    assert_status(&o, 0);
+    let terminal = String::from_utf8_lossy(&o.stdout);
+    assert!(terminal.contains(&format!("{} ", path.display())), "{terminal}");
+    let size = indicatif::HumanBytes(std::fs::metadata(&path).unwrap().len());
+    assert!(terminal.contains(&format!("/{size} ")), "{terminal}");
+    assert!(terminal.contains("B/s"), "{terminal}");
+    let (_, rows) = read_table(&std::fs::read_to_string(&out).unwrap(), b',');
+    assert_eq!(rows.len(), 2);
+    // Off a terminal, standard error stays empty.
+    let o = driftql(
+        &["filter", "ip:0.0.0.0/0", path.to_str().unwrap(), "--count"],
+        "",
+    );
+    assert_status(&o, 0);
+    assert_eq!(stderr(&o), "");
+    std::fs::remove_file(path).unwrap();
+    std::fs::remove_file(out).unwrap();
+}
