@@ -28,9 +28,11 @@
 //!
 //! # Services
 //!
-//! A report belongs to the service it scanned: the `{ip, port}` pair of its scanned address
-//! (an `ip` item in the empty context) and port (`port-tcp` or `port-udp`, empty context) —
-//! or, for a domain report that has no such pair, its scanned host (a `host` item in the
+//! A report belongs to the service it scanned. A domain report — one with a scanned host, a
+//! `host` item in the empty context — belongs to that host and its scanned port (so each
+//! virtual host on an address is a service of its own, and a host that moves to another
+//! address stays the same service). Any other report belongs to the `{ip, port}` pair of its
+//! scanned address (an `ip` item in the empty context) and port (`port-tcp` or `port-udp`,
 //! empty context). A report with neither is not part of any service, and is counted
 //! ([`Snapshot::unplaced`]).
 //!
@@ -41,9 +43,10 @@
 //!
 //! The values of the fields that say what a service is, each a `type[;context]` name of the
 //! language: `server-banner;PROTOCOL` (the banner of each protocol), `title`, `subject` and
-//! `issuer` (of the certificate), `host;cert-dns-name` (the names in it), `product-tag`, and
-//! `http-header;NAME` (each header). A field whose set of values differs is a change, with
-//! the values before and after (sorted, each once).
+//! `issuer` (of the certificate), `host;cert-dns-name` and `ip;cert-ip-address` (the names and
+//! addresses in it), `product-tag`, and `http-header;NAME` (each header, its name in
+//! lowercase, as HTTP compares them). Types compare in any case. A field whose set of values
+//! differs is a change, with the values before and after (sorted, each once).
 //!
 //! # Memory
 //!
@@ -73,7 +76,8 @@ pub enum Transport {
     Udp,
 }
 
-/// What a report scanned: an address and port, or a host.
+/// What a report scanned: a host scanned by name (with its port, when the report has one), or
+/// else an address and port.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -87,15 +91,22 @@ pub enum Service {
         /// TCP or UDP.
         transport: Transport,
     },
-    /// A host scanned by name.
+    /// A host scanned by name, and the port scanned on it when the report has one: each
+    /// virtual host on an address is a service of its own.
     Host {
-        /// The name.
+        /// The name, in lowercase.
         host: String,
+        /// The port.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        port: Option<u16>,
+        /// TCP or UDP, with the port.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transport: Option<Transport>,
     },
 }
 
 impl fmt::Display for Service {
-    /// `192.0.2.1:443/tcp`, `[2001:db8::1]:53/udp`, or the host name.
+    /// `192.0.2.1:443/tcp`, `[2001:db8::1]:53/udp`, `example.com:443/tcp`, or the host name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Service::Port {
@@ -108,7 +119,12 @@ impl fmt::Display for Service {
                 port,
                 transport,
             } => write!(f, "{ip}:{port}/{}", transport.name()),
-            Service::Host { host } => f.write_str(host),
+            Service::Host {
+                host,
+                port: Some(port),
+                transport: Some(transport),
+            } => write!(f, "{host}:{port}/{}", transport.name()),
+            Service::Host { host, .. } => f.write_str(host),
         }
     }
 }
@@ -123,30 +139,31 @@ impl Transport {
 }
 
 impl Service {
-    /// The service a report's items say it scanned, if any: its [`ScannedPort`], else its
-    /// scanned host (lowercase).
+    /// The service a report's items say it scanned, if any: the scanned host (a `host` item
+    /// in the empty context, lowercase) with the scanned port when there is one, else the
+    /// [`ScannedPort`].
     pub fn of(items: &[impl ScanItem]) -> Option<Service> {
-        if let Some(s) = ScannedPort::of(items) {
-            return Some(Service::Port {
-                ip: s.ip,
-                port: s.port,
-                transport: if s.udp {
-                    Transport::Udp
-                } else {
-                    Transport::Tcp
-                },
+        let scanned = ScannedPort::of(items);
+        let transport = |udp: bool| if udp { Transport::Udp } else { Transport::Tcp };
+        let host = items
+            .iter()
+            .find(|i| i.item_type().eq_ignore_ascii_case("host") && i.item_context().is_empty());
+        if let Some(h) = host {
+            return Some(Service::Host {
+                host: h.item_value().to_ascii_lowercase(),
+                port: scanned.map(|s| s.port),
+                transport: scanned.map(|s| transport(s.udp)),
             });
         }
-        items
-            .iter()
-            .find(|i| i.item_type().eq_ignore_ascii_case("host") && i.item_context().is_empty())
-            .map(|i| Service::Host {
-                host: i.item_value().to_ascii_lowercase(),
-            })
+        scanned.map(|s| Service::Port {
+            ip: s.ip,
+            port: s.port,
+            transport: transport(s.udp),
+        })
     }
 }
 
-/// The types compared in every context, and the one compared in one context only.
+/// The types compared in every context.
 const COMPARED: &[&str] = &[
     "server-banner",
     "title",
@@ -157,16 +174,21 @@ const COMPARED: &[&str] = &[
 ];
 
 /// The field an item is compared under, if it is compared: `type`, or `type;context` for a
-/// context that is not empty.
+/// context that is not empty. Types compare in any case; HTTP header names too (as HTTP has
+/// them), so they are written in lowercase.
 fn field_of(item: &impl ScanItem) -> Option<String> {
-    let ty = item.item_type();
+    let ty = item.item_type().to_ascii_lowercase();
     let context = item.item_context();
-    if ty == "host" {
-        return (context == "cert-dns-name").then(|| "host;cert-dns-name".to_owned());
+    match (ty.as_str(), context) {
+        ("host", "cert-dns-name") | ("ip", "cert-ip-address") => {
+            return Some(format!("{ty};{context}"));
+        }
+        ("http-header", _) => return Some(format!("{ty};{}", context.to_ascii_lowercase())),
+        _ => {}
     }
-    COMPARED.contains(&ty).then(|| {
+    COMPARED.contains(&ty.as_str()).then(|| {
         if context.is_empty() {
-            ty.to_owned()
+            ty
         } else {
             format!("{ty};{context}")
         }

@@ -6,25 +6,61 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 
 use common::{assert_status, stderr, stdout};
-use driftql::server::{self, Dataset, RunningServer, ServerOptions};
 
 const TOKEN: &str = "auth-T0KEN-s3cret";
 const WRONG: &str = "wrong-T0KEN-s3cret";
 
-fn serve() -> RunningServer {
-    let data = Arc::new(Dataset::sample(10));
-    server::start(
-        "127.0.0.1:0".parse().unwrap(),
-        data,
-        ServerOptions::default().with_token(TOKEN),
-    )
-    .unwrap()
+/// A running `driftql serve --token TOKEN`, killed when the test ends.
+struct Serving {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serving {
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+}
+
+/// Starts `driftql serve --sample 10 --token TOKEN` on a free port.
+fn serve() -> Serving {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
+        .args([
+            "serve",
+            "--sample",
+            "10",
+            "--token",
+            TOKEN,
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    Serving { child, url }
 }
 
 fn config_dir(name: &str) -> PathBuf {
@@ -210,5 +246,9 @@ fn a_file_others_may_read_is_refused() {
     }
     let o = run(&dir, &["auth", "login", "--api-url", &url], &[], TOKEN);
     assert_status(&o, 1);
+    // Logging out removes such a file whole: the token in it must not stay.
+    let o = run(&dir, &["auth", "logout"], &[], "");
+    assert_status(&o, 0);
+    assert!(!file.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,6 +25,7 @@ async fn driftql(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ou
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftql"));
         cmd.args(&args)
+            .env("DRIFTQL_CONFIG_DIR", common::no_config())
             .env_remove("DRIFTNET_API_TOKEN")
             .env_remove("DRIFTNET_API_URL")
             .env("NO_COLOR", "1")

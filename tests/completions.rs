@@ -70,7 +70,8 @@ fn the_manual_page_renders() {
         "{page}"
     );
     assert!(page.contains(".TH driftql 1"));
-    // `man -l` renders it, where man is installed.
+    // `man -l` renders it, where a working man is installed (some minimal systems have a stub
+    // that renders nothing and says so).
     let path = std::env::temp_dir().join(format!("driftql-{}.1", std::process::id()));
     std::fs::write(&path, &page).unwrap();
     if let Ok(rendered) = Command::new("man")

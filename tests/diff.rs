@@ -351,3 +351,44 @@ fn the_readme_example_is_what_diff_prints() {
     let readme = include_str!("../README.md");
     assert!(readme.contains(&shown), "{shown}");
 }
+
+#[test]
+fn each_virtual_host_on_an_address_is_a_service() {
+    let vhost = |date: &str, id: &str, host: &str, title: &str| {
+        let mut r = report(date, id, "192.0.2.10", 443, &[it("title", "", title)]);
+        let items = r["items"].as_array_mut().unwrap();
+        items.push(json!({"type": "host", "context": "", "value": host, "is_metadata": false}));
+        r
+    };
+    let old = write(
+        "vhosts-old",
+        &[
+            vhost("2025-01-01", "a", "shop.example", "Shop"),
+            vhost("2025-01-01", "b", "blog.example", "Blog"),
+        ],
+    );
+    let new = write(
+        "vhosts-new",
+        &[
+            vhost("2025-02-01", "c", "shop.example", "Shop"),
+            vhost("2025-02-01", "d", "blog.example", "Blog, moved"),
+        ],
+    );
+    let o = diff(&[
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--output",
+        "ndjson",
+    ]);
+    assert_status(&o, 1);
+    let events: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0]["service"],
+        json!({"host": "blog.example", "port": 443, "transport": "tcp"})
+    );
+    assert_eq!(events[0]["fields"][0]["after"], json!(["Blog, moved"]));
+}

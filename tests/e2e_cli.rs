@@ -82,6 +82,7 @@ fn driftql_with(args: &[&str], stdin: &[u8]) -> Output {
         .args(args)
         .env_remove("DRIFTNET_API_TOKEN")
         .env_remove("DRIFTNET_API_URL")
+        .env("DRIFTQL_CONFIG_DIR", common::no_config())
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -90,6 +90,7 @@ fn search_at(url: &str, cache: &Path, args: &[&str]) -> Output {
         .args(&all)
         .env_remove("DRIFTNET_API_TOKEN")
         .env_remove("DRIFTNET_API_URL")
+        .env("DRIFTQL_CONFIG_DIR", common::no_config())
         .env("DRIFTQL_CACHE_DIR", cache)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -897,4 +898,50 @@ fn probes_paid_for_before_a_failed_planning_are_not_paid_again() {
     assert_status(&second, 0);
     assert_each_once(&ids(&std::fs::read_to_string(&out).unwrap()), &FILTERED);
     assert_eq!(usage(&s) - before, units);
+}
+
+#[test]
+fn a_checkpointed_csv_goes_on_in_the_same_shape_with_one_header() {
+    let s = start(&SAMPLE);
+    let dir = scratch("checkpoint-csv");
+    let checkpoint = dir.join("run.checkpoint");
+    let out = dir.join("out.csv");
+    let (ck, o) = (checkpoint.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "--all",
+        "--checkpoint",
+        ck,
+        "-o",
+        o,
+        "--output",
+        "csv",
+        "--fields",
+        "id,date,ip",
+        "--max-retries",
+        "0",
+        QUERY,
+    ];
+    let proxy = cut_off_after(s.url(), 40);
+    assert_status(&search_at(&proxy, &dir, &args), 4);
+    // Another shape is refused.
+    for (flag, value) in [("--output", "ndjson"), ("--fields", "id,ip")] {
+        let mut other = args.to_vec();
+        let at = other.iter().position(|a| *a == flag).unwrap();
+        other[at + 1] = value;
+        let o = search(&s, &dir, &other);
+        assert_status(&o, 1);
+        assert!(
+            stderr(&o).contains("were written as csv --fields id,date,ip"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let second = search(&s, &dir, &args);
+    assert_status(&second, 0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().unwrap(), vec!["id", "date", "ip"]);
+    let ids: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_each_once(&ids, &FILTERED);
+    assert_eq!(text.matches("id,date,ip\n").count(), 1);
 }

@@ -309,7 +309,10 @@ fn filter_over_a_file_shows_its_progress_on_a_terminal_only() {
         .expect("script (util-linux) runs");
     assert_status(&o, 0);
     let terminal = String::from_utf8_lossy(&o.stdout);
-    assert!(terminal.contains(&format!("{} ", path.display())), "{terminal}");
+    assert!(
+        terminal.contains(&format!("{} ", path.display())),
+        "{terminal}"
+    );
     let size = indicatif::HumanBytes(std::fs::metadata(&path).unwrap().len());
     assert!(terminal.contains(&format!("/{size} ")), "{terminal}");
     assert!(terminal.contains("B/s"), "{terminal}");
@@ -324,4 +327,51 @@ fn filter_over_a_file_shows_its_progress_on_a_terminal_only() {
     assert_eq!(stderr(&o), "");
     std::fs::remove_file(path).unwrap();
     std::fs::remove_file(out).unwrap();
+}
+
+#[test]
+fn with_a_separator_the_values_do_not_hold_cells_split_back_into_values() {
+    let path = fixture_file("split");
+    let unit = "\u{1f}";
+    let o = driftql(
+        &[
+            "filter",
+            "ip:0.0.0.0/0 or ip:::/0",
+            path.to_str().unwrap(),
+            "--output",
+            "csv",
+            "--fields",
+            "host;cert-dns-name,product-tag,title",
+            "--join",
+            unit,
+        ],
+        "",
+    );
+    assert_status(&o, 0);
+    let (_, rows) = read_table(&stdout(&o), b',');
+    let split = |cell: &str| -> Vec<String> {
+        if cell.is_empty() {
+            Vec::new()
+        } else {
+            cell.split(unit).map(str::to_owned).collect()
+        }
+    };
+    for (row, report) in rows.iter().zip(fixture()) {
+        for (cell, (ty, ctx)) in row.iter().zip([
+            ("host", "cert-dns-name"),
+            ("product-tag", ""),
+            ("title", ""),
+        ]) {
+            let mut want: Vec<String> = Vec::new();
+            for i in &report.items {
+                if i.ty == ty && i.context == ctx && !want.contains(&i.value) {
+                    want.push(i.value.clone());
+                }
+            }
+            assert_eq!(split(cell), want, "{ty};{ctx} of {}", report.id);
+        }
+    }
+    // The `|` inside a value survives, whole.
+    assert_eq!(split(&rows[1][1]), ["bind", "isc|bind"]);
+    std::fs::remove_file(path).unwrap();
 }

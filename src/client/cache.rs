@@ -195,7 +195,7 @@ impl Cache {
     pub(crate) fn put(&self, key: &str, page: &ResultsPage) {
         let path = self.path_of(key);
         let body = serde_json::to_vec(&EntryOut { key, page }).map_err(io::Error::other);
-        match body.and_then(|b| write_whole(&path, &b, false)) {
+        match body.and_then(|b| write_whole(&path, &b, Whole::Plain)) {
             Ok(()) => {
                 self.state.stored.fetch_add(1, Ordering::Relaxed);
             }
@@ -304,11 +304,23 @@ enum File {
     Leftover(fs::Metadata),
 }
 
+/// How [`write_whole`] writes a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Whole {
+    /// A cache page: nothing lost if a crash of the machine loses it.
+    Plain,
+    /// Flushed to the disk before it replaces the old file, so a crash of the machine leaves
+    /// the old file or the new one.
+    Durable,
+    /// Durable, and readable and writable by its owner only (mode 0600 on Unix), from its
+    /// first byte.
+    Private,
+}
+
 /// Writes `bytes` to `path` whole: into a temporary file beside it, then renamed over it, so
 /// that a reader (or a run interrupted at any moment) sees the old file or the new one, never
-/// a part. Creates the parent directories. With `private`, the file is created readable and
-/// writable by its owner only (mode 0600 on Unix), from its first byte.
-pub(crate) fn write_whole(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
+/// a part. Creates the parent directories.
+pub(crate) fn write_whole(path: &Path, bytes: &[u8], how: Whole) -> io::Result<()> {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let parent = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(parent)?;
@@ -324,15 +336,19 @@ pub(crate) fn write_whole(path: &Path, bytes: &[u8], private: bool) -> io::Resul
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    if private {
+    if how == Whole::Private {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    #[cfg(not(unix))]
-    let _ = private;
     let written = options
         .open(&tmp)
-        .and_then(|mut f| io::Write::write_all(&mut f, bytes))
+        .and_then(|mut f| {
+            io::Write::write_all(&mut f, bytes)?;
+            if how != Whole::Plain {
+                f.sync_all()?;
+            }
+            Ok(())
+        })
         .and_then(|()| fs::rename(&tmp, path));
     if written.is_err() {
         let _ = fs::remove_file(&tmp);

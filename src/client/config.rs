@@ -4,7 +4,8 @@
 //!   `config.toml` in the platform's configuration directory for driftql
 //!   (`$XDG_CONFIG_HOME/driftql` or `~/.config/driftql` on Linux,
 //!   `~/Library/Application Support/driftql` on macOS, `%APPDATA%\driftql\config` on Windows).
-//! - It holds `token = "..."`; keys it does not know are kept as they are.
+//! - It holds `token = "..."`; keys it does not know are kept (their comments and layout are
+//!   not: the file is written anew).
 //! - It is written whole (a temporary file beside it, then renamed), with mode 0600 on Unix,
 //!   in a directory created with mode 0700. A file that the group or others may read is
 //!   refused, for reading as for writing ([`StoreError::Exposed`]): a token in it may have been
@@ -16,7 +17,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::cache::write_whole;
+use super::cache::{Whole, write_whole};
 
 /// The environment variable that overrides the configuration directory.
 pub const CONFIG_DIR_ENV: &str = "DRIFTQL_CONFIG_DIR";
@@ -98,15 +99,27 @@ impl Store {
         }
     }
 
-    /// The file's keys, or `None` when there is no file. Refuses a file others may read.
+    /// The file's keys, or `None` when there is no file. Refuses a file others may read. The
+    /// file is opened once, and its permissions are those of what was opened.
     fn table(&self) -> Result<Option<toml::Table>, StoreError> {
-        let meta = match fs::metadata(&self.path) {
-            Ok(m) => m,
+        let mut file = match fs::File::open(&self.path) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io()(e)),
         };
+        let meta = file.metadata().map_err(self.io())?;
         self.private(&meta)?;
-        let text = fs::read_to_string(&self.path).map_err(self.io())?;
+        let mut text = String::new();
+        io::Read::read_to_string(&mut file, &mut text).map_err(|e| {
+            if e.kind() == io::ErrorKind::InvalidData {
+                StoreError::Damaged {
+                    path: self.path.clone(),
+                    reason: "it is not UTF-8 text".into(),
+                }
+            } else {
+                self.io()(e)
+            }
+        })?;
         text.parse::<toml::Table>().map(Some).map_err(|e| {
             let line = e
                 .span()
@@ -163,10 +176,17 @@ impl Store {
     }
 
     /// Removes the stored token (and the file, when nothing else is in it); says whether
-    /// there was one.
+    /// there was one. A file that others may read, or that cannot be read as TOML, is removed
+    /// whole: it may hold a token that must not stay.
     pub fn remove_token(&self) -> Result<bool, StoreError> {
-        let Some(mut table) = self.table()? else {
-            return Ok(false);
+        let mut table = match self.table() {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(false),
+            Err(StoreError::Exposed { .. } | StoreError::Damaged { .. }) => {
+                fs::remove_file(&self.path).map_err(self.io())?;
+                return Ok(true);
+            }
+            Err(e) => return Err(e),
         };
         let had = table.remove("token").is_some();
         if table.is_empty() {
@@ -185,7 +205,7 @@ impl Store {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir).map_err(self.io())?;
         }
-        write_whole(&self.path, text.as_bytes(), true).map_err(self.io())
+        write_whole(&self.path, text.as_bytes(), Whole::Private).map_err(self.io())
     }
 }
 

@@ -78,15 +78,20 @@ enum Column {
 ///   its column holds the values of the report's items of that type.
 /// - Without a context, `ip` and `host` mean the scanned address and host (the empty
 ///   context), as the empty context does in the language: an address seen in a certificate is
-///   `ip;cert-dns-name`. Every other type takes its items in any context; `type;ctx` takes only
-///   those of context `ctx`, `type;` only those of the empty context, and `type;*` those of any
-///   context (for `ip` and `host` too).
+///   `ip;cert-ip-address`, a name in it `host;cert-dns-name`. Every other type takes its items
+///   in any context; `type;ctx` takes only those of context `ctx`, `type;` only those of the
+///   empty context, and `type;*` those of any context (for `ip` and `host` too).
+/// - A context is checked against the registry's known contexts when the type's contexts are
+///   a known set (not for `server-banner` and `http-header`, whose contexts are protocol and
+///   header names): a misspelt one is refused with the closest name.
 /// - A pseudo-type takes what it selects: `protocol` the protocols (the contexts of
 ///   `server-banner` items), `http-header-name` the header names. `search-term` is not a
 ///   column.
 ///
 /// A report with several values for a column gives them all, in the report's order, each
 /// once, joined by the table's separator ([`DEFAULT_JOIN`], `|`); with none, the cell is empty.
+/// A value that holds the separator is written as it is: choose a separator the values do not
+/// hold (such as `\u{1f}`, the unit separator) to split cells back into values.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fields {
     columns: Vec<Column>,
@@ -156,7 +161,7 @@ impl FromStr for Fields {
                 return Err(error("an empty field".into(), None));
             }
             let (name, context) = match field.split_once(';') {
-                Some((n, c)) => (n, Some(c)),
+                Some((n, c)) => (n.trim(), Some(c.trim())),
                 None => (field, None),
             };
             let column = match (name.to_ascii_lowercase().as_str(), context) {
@@ -183,6 +188,14 @@ impl FromStr for Fields {
                             }),
                         ));
                     };
+                    if let Some(c) = context
+                        && let Some(close) = misspelt_context(info.name, c)
+                    {
+                        return Err(error(
+                            format!("`{c}` is not a context of `{}`", info.name),
+                            Some(format!("{};{close}", info.name)),
+                        ));
+                    }
                     let contexts = match context {
                         Some("*") => Contexts::Any,
                         Some(c) => Contexts::Exactly(c.to_owned()),
@@ -214,6 +227,21 @@ impl FromStr for Fields {
         }
         Ok(fields)
     }
+}
+
+/// The known context `context` is a misspelling of, for a type whose contexts the registry
+/// knows (a context of its own set, written within two edits of a known one, and not known).
+fn misspelt_context(ty: &str, context: &str) -> Option<&'static str> {
+    if context.is_empty() || context == "*" || types::lookup_context(context).is_some() {
+        return None;
+    }
+    types::CONTEXTS
+        .iter()
+        .filter(|c| c.of.contains(&ty))
+        .map(|c| (c.name, strsim::levenshtein(c.name, context)))
+        .filter(|&(_, d)| d <= 2)
+        .min_by_key(|&(_, d)| d)
+        .map(|(name, _)| name)
 }
 
 impl fmt::Display for Fields {
@@ -336,7 +364,8 @@ impl Table {
                     items
                         .iter()
                         .filter(|i| takes(i, ty, contexts))
-                        .map(ScanItem::item_context),
+                        .map(ScanItem::item_context)
+                        .filter(|c| !c.is_empty()),
                     &self.join,
                 ),
             };
@@ -438,6 +467,7 @@ mod tests {
         assert_eq!(row("host;cert-dns-name"), "example.com|www.example.com\n");
         assert_eq!(row("server-banner;ssh"), "SSH-2.0-OpenSSH_9.6\n");
         assert_eq!(row("protocol"), "ssh|https\n");
+        assert_eq!(row("host; cert-dns-name"), "example.com|www.example.com\n");
         assert_eq!(row("http-header-name,title"), "Server,\n");
         assert_eq!(row("id,date"), "x,2024-01-01\n");
     }

@@ -5,11 +5,18 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// A configuration directory that holds nothing, so that no test uses (or sends) a token that
+/// `driftql auth login` stored on the machine.
+pub fn no_config() -> std::path::PathBuf {
+    std::env::temp_dir().join("driftql-tests-without-a-config")
+}
+
 /// Runs `driftql ARGS` with `stdin` as standard input, with colours off (`NO_COLOR=1`, no
-/// `CLICOLOR_FORCE`) and every stream piped.
+/// `CLICOLOR_FORCE`), no stored token, and every stream piped.
 pub fn driftql(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
         .args(args)
+        .env("DRIFTQL_CONFIG_DIR", no_config())
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::piped())

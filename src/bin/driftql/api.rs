@@ -20,8 +20,9 @@ use crate::input;
 /// How to reach the API.
 #[derive(Args)]
 pub struct ApiArgs {
-    /// The API token. Default: the DRIFTNET_API_TOKEN environment variable, which is safer
-    /// (other users of the machine can see a command line).
+    /// The API token. Default: the DRIFTNET_API_TOKEN environment variable, else the token
+    /// `driftql auth login` stored; either is safer (other users of the machine can see a
+    /// command line).
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
     /// The API's base URL. Default: DRIFTNET_API_URL, else https://api.driftnet.io.

@@ -68,6 +68,8 @@ pub fn store_error(e: &StoreError) -> Exit {
 
 fn login(args: &LoginArgs) -> Status {
     let store = store()?;
+    // A file that cannot take the token is refused before the token is asked for.
+    store.token().map_err(|e| store_error(&e))?;
     let token = read_token()?;
     let mut b = Client::builder().with_env().token(&token);
     if let Some(u) = &args.api_url {

@@ -48,7 +48,10 @@ pub fn diff(args: DiffArgs) -> u8 {
         return TROUBLE;
     }
     let options = ReadOptions::default().with_max_line(args.max_line);
-    let (Some(old), Some(new)) = (read(&args.old, &options), read(&args.new, &options)) else {
+    let Some(old) = read(&args.old, &options) else {
+        return TROUBLE;
+    };
+    let Some(new) = read(&args.new, &options) else {
         return TROUBLE;
     };
     let events = diff::diff(&old, &new);
@@ -96,7 +99,7 @@ pub fn diff(args: DiffArgs) -> u8 {
 
 /// One side, read; `None` when it could not be (the reason is reported).
 fn read(path: &std::path::Path, options: &ReadOptions) -> Option<Snapshot> {
-    let (name, bar, reader) = open(Some(path)).ok()?;
+    let (name, bar, reader) = open(Some(path), true).ok()?;
     let mut bad_lines = BadLines::new(&name);
     let read = Snapshot::read(reader, options, |bad| bar.suspend(|| bad_lines.report(bad)));
     drop(bar);
@@ -121,6 +124,31 @@ fn read(path: &std::path::Path, options: &ReadOptions) -> Option<Snapshot> {
 /// The most characters of the values shown in one cell of the table.
 const CELL: usize = 60;
 
+/// Two values as table cells: control characters escaped and cut to [`CELL`] characters; when
+/// they agree further than a cell shows, both start a little before where they differ (with
+/// `…`), so the cells do not look the same.
+fn around_difference(before: &str, after: &str) -> (String, String) {
+    let (b, a) = (
+        driftql::text::escape_control(before),
+        driftql::text::escape_control(after),
+    );
+    let same = b.chars().zip(a.chars()).take_while(|(x, y)| x == y).count();
+    if same + 10 < CELL {
+        return (
+            driftql::text::excerpt(before, CELL),
+            driftql::text::excerpt(after, CELL),
+        );
+    }
+    let from = same - 10;
+    let cell = |s: &str| {
+        let rest: String = s.chars().skip(from).collect();
+        let cut: String = rest.chars().take(CELL - 1).collect();
+        let more = rest.chars().count() > CELL - 1;
+        format!("…{cut}{}", if more { "…" } else { "" })
+    };
+    (cell(&b), cell(&a))
+}
+
 /// The events as aligned rows: `CHANGE SERVICE FIELD BEFORE AFTER`, a row per changed field.
 fn table(events: &[Event]) -> String {
     let mut rows: Vec<[String; 5]> = vec![[
@@ -130,7 +158,7 @@ fn table(events: &[Event]) -> String {
         "BEFORE".into(),
         "AFTER".into(),
     ]];
-    let values = |v: &[String]| driftql::text::excerpt(&v.join(" | "), CELL);
+    let values = |v: &[String]| v.join(" | ");
     for e in events {
         let change = e.change.as_str();
         let service = driftql::text::escape_control(&e.service.to_string()).into_owned();
@@ -151,7 +179,8 @@ fn table(events: &[Event]) -> String {
                 (String::new(), String::new())
             };
             let field = driftql::text::escape_control(&f.field).into_owned();
-            rows.push([c, s, field, values(&f.before), values(&f.after)]);
+            let (before, after) = around_difference(&values(&f.before), &values(&f.after));
+            rows.push([c, s, field, before, after]);
         }
     }
     if rows.len() == 1 {

@@ -32,6 +32,9 @@ impl Answering {
     fn run(&self, builder: SearchBuilder) -> Status {
         match &self.summarize {
             Some(field) => {
+                self.paging
+                    .columns
+                    .unused("choose the columns of reports, not of a summary")?;
                 let output = match self.paging.output {
                     SearchOutput::Json => SummaryOutput::Json,
                     SearchOutput::Csv => SummaryOutput::Csv,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use driftql::client::plan::{PlannedWindow, Planning, Progress};
 use driftql::client::{Error, Harvest, Plan, SearchBuilder};
-use driftql::export::{self, Bad, Found, ReadOptions, Sink};
+use driftql::export::{self, Bad, Found, ReadOptions, Sink, TableFormat};
 use driftql::models::Account;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -80,6 +80,7 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
         .is_some_and(|r| r.pages_done.iter().any(|&d| d > 0));
     let recorded = resumed.as_ref().and_then(|r| r.output_path.clone());
     let given = paging.out.as_ref().map(|p| p.display().to_string());
+    let format = paging.columns.describe(paging.output.table());
     if let Some(recorded) = &recorded
         && given.as_ref() != Some(recorded)
     {
@@ -87,6 +88,16 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
         eprintln!(
             "driftql: the checkpoint's reports were written to {recorded}: give the same -o FILE \
              to go on (or start anew with another checkpoint)"
+        );
+        return Err(Exit::Invalid);
+    }
+    if let Some(was) = resumed.as_ref().and_then(|r| r.output_format.as_ref())
+        && *was != format
+    {
+        bar.clear();
+        eprintln!(
+            "driftql: the checkpoint's reports were written as {was}, not {format}: give the \
+             same --output, --fields and --join to go on"
         );
         return Err(Exit::Invalid);
     }
@@ -106,15 +117,14 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
         && recorded.is_none()
         && paging.checkpoint.is_some()
     {
-        harvest.record_output(path).map_err(|e| api::error(&e))?;
+        harvest
+            .record_output(path, &format)
+            .map_err(|e| api::error(&e))?;
     }
     // What the earlier runs wrote to the file is not delivered again, even where the results
     // shifted between the runs.
-    if done_before
-        && paging.output == SearchOutput::Ndjson
-        && let Some(path) = &paging.out
-    {
-        remember(&mut harvest, path)?;
+    if done_before && let Some(path) = &paging.out {
+        remember(&mut harvest, path, paging.output.table())?;
     }
     bar.fetching(&harvest.progress());
     let mut collected = Vec::new();
@@ -195,8 +205,14 @@ pub fn run(builder: SearchBuilder, paging: &Paging) -> Status {
     Ok(status)
 }
 
-/// Tells `harvest` of the reports an earlier run wrote to `path`.
-fn remember(harvest: &mut Harvest, path: &std::path::Path) -> Result<(), Exit> {
+/// Tells `harvest` of the reports an earlier run wrote to `path`: every report of an NDJSON
+/// file; the ids of a table's `id` column (a table without one cannot be read back, and says
+/// so).
+fn remember(
+    harvest: &mut Harvest,
+    path: &std::path::Path,
+    table: Option<TableFormat>,
+) -> Result<(), Exit> {
     struct Seen<'a>(&'a mut Harvest);
     impl Sink for Seen<'_> {
         fn report(&mut self, found: Found<'_>) -> io::Result<()> {
@@ -207,20 +223,45 @@ fn remember(harvest: &mut Harvest, path: &std::path::Path) -> Result<(), Exit> {
             Ok(())
         }
     }
-    let file = std::fs::File::open(path).map_err(|e| {
+    let failed = |e: &dyn std::fmt::Display| {
         eprintln!("driftql: {}: {e}", path.display());
         Exit::Io
-    })?;
-    export::read(
-        io::BufReader::new(file),
-        &ReadOptions::default(),
-        &mut Seen(harvest),
-    )
-    .map(drop)
-    .map_err(|e| {
-        eprintln!("driftql: {}: {e}", path.display());
-        Exit::Io
-    })
+    };
+    let file = std::fs::File::open(path).map_err(|e| failed(&e))?;
+    let reader = io::BufReader::new(file);
+    let Some(format) = table else {
+        return export::read(reader, &ReadOptions::default(), &mut Seen(harvest))
+            .map(drop)
+            .map_err(|e| failed(&e));
+    };
+    let mut rows = csv::ReaderBuilder::new()
+        .delimiter(if format == TableFormat::Tsv {
+            b'\t'
+        } else {
+            b','
+        })
+        .from_reader(reader);
+    let id = rows
+        .headers()
+        .map_err(|e| failed(&e))?
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case("id"));
+    let Some(id) = id else {
+        eprintln!(
+            "note: {} has no id column, so the reports the runs before wrote to it cannot be \
+             read back: a report the results moved between runs may be written twice",
+            path.display()
+        );
+        return Ok(());
+    };
+    let none: [driftql::Item; 0] = [];
+    for row in rows.records() {
+        let row = row.map_err(|e| failed(&e))?;
+        if let Some(v) = row.get(id) {
+            harvest.seen_before(v, &none);
+        }
+    }
+    Ok(())
 }
 
 /// `--explain --output json`.

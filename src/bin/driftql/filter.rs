@@ -2,7 +2,7 @@
 //! matching are [`driftql::export`]'s; this prints them and what was wrong with the input.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -68,7 +68,9 @@ pub fn filter(args: FilterArgs) -> Status {
         (None, false) => Emit::Lines,
     };
     let matcher = compile(&args)?;
-    let (name, bar, reader) = open(args.file.as_deref())?;
+    // No bar over reports printed to the same terminal.
+    let progress = args.count || !io::stdout().is_terminal();
+    let (name, bar, reader) = open(args.file.as_deref(), progress)?;
     let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut bad_lines = BadLines::new(&name);
     let on_bad = |bad: &Bad| bar.suspend(|| bad_lines.report(bad));
@@ -111,15 +113,18 @@ pub fn filter(args: FilterArgs) -> Status {
     Ok(Exit::BadInput)
 }
 
-/// The input: the named file (with a progress bar on a terminal), or standard input. The
-/// name is what messages call it.
-pub fn open(path: Option<&std::path::Path>) -> Result<(String, Reading, Box<dyn Read>), Exit> {
+/// The input: the named file (with a progress bar on a terminal, when `progress`), or
+/// standard input. The name is what messages call it.
+pub fn open(
+    path: Option<&std::path::Path>,
+    progress: bool,
+) -> Result<(String, Reading, Box<dyn Read>), Exit> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
             let name = driftql::text::escape_control(&p.display().to_string()).into_owned();
             match File::open(p) {
                 Ok(f) => {
-                    let (bar, reader) = Reading::file(f, &name);
+                    let (bar, reader) = Reading::file(f, &name, progress);
                     Ok((name, bar, reader))
                 }
                 Err(e) => {

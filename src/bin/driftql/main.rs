@@ -76,7 +76,7 @@ enum Command {
     /// Show or clear the cache of results pages that `--cache` keeps.
     Cache(cache::CacheArgs),
     /// Print the reports of a scan export (NDJSON, a results page or an array of reports) that
-    /// match an expression, one per line. Exit status 0: done; 1: validation errors; 2: syntax
+    /// match an expression, one per line (or as CSV/TSV rows). Exit status 0: done; 1: validation errors; 2: syntax
     /// error; 3: some input lines or reports were bad; 5: the input could not be read.
     Filter(filter::FilterArgs),
 }

@@ -177,30 +177,61 @@ impl Output {
 pub struct Columns {
     /// With --output csv or tsv: the columns, as `type[;context]` names of the language, plus
     /// `date` and `id`; e.g. `date,ip,port-tcp,host;cert-dns-name,title`. `ip` and `host` are
-    /// the scanned address and host; `type;*` takes every context.
-    #[arg(long, value_name = "LIST", default_value = driftql::export::DEFAULT_FIELDS)]
-    fields: Fields,
-    /// With --output csv or tsv: what joins a report's several values of one column.
-    #[arg(long, value_name = "SEP", default_value = driftql::export::DEFAULT_JOIN)]
-    join: String,
+    /// the scanned address and host; `type;*` takes every context. Default:
+    /// date,id,ip,port-tcp,port-udp,host,title.
+    #[arg(long, value_name = "LIST")]
+    fields: Option<Fields>,
+    /// With --output csv or tsv: what joins a report's several values of one column (a value
+    /// that holds it is written as it is). Default: `|`.
+    #[arg(long, value_name = "SEP")]
+    join: Option<String>,
 }
 
 impl Columns {
-    /// The table for `format`, or none; --fields and --join set without a table format are a
-    /// usage error.
+    /// The table for `format`, or none; --fields or --join without a table format is a usage
+    /// error.
     pub fn table(&self, format: Option<TableFormat>) -> Result<Option<Table>, Exit> {
         match format {
-            Some(f) => Ok(Some(Table::new(f, self.fields.clone(), self.join.clone()))),
+            Some(f) => Ok(Some(Table::new(
+                f,
+                self.fields.clone().unwrap_or_default(),
+                self.join
+                    .as_deref()
+                    .unwrap_or(driftql::export::DEFAULT_JOIN),
+            ))),
             None => {
-                let defaults =
-                    self.fields == Fields::default() && self.join == driftql::export::DEFAULT_JOIN;
-                if defaults {
-                    Ok(None)
-                } else {
-                    eprintln!("driftql: --fields and --join go with --output csv or --output tsv");
-                    Err(Exit::Syntax)
-                }
+                self.unused("go with --output csv or --output tsv")?;
+                Ok(None)
             }
+        }
+    }
+
+    /// Refuses --fields and --join where no report is printed as a table (`why` says what
+    /// they go with).
+    pub fn unused(&self, why: &str) -> Result<(), Exit> {
+        if self.fields.is_some() || self.join.is_some() {
+            eprintln!("driftql: --fields and --join {why}");
+            return Err(Exit::Syntax);
+        }
+        Ok(())
+    }
+
+    /// How the reports are written, for a checkpoint to compare with the next run's:
+    /// `ndjson`, or `csv`/`tsv` with the fields and the separator.
+    pub fn describe(&self, format: Option<TableFormat>) -> String {
+        match format {
+            None => "ndjson".to_owned(),
+            Some(f) => format!(
+                "{} --fields {} --join {:?}",
+                match f {
+                    TableFormat::Tsv => "tsv",
+                    _ => "csv",
+                },
+                self.fields.clone().unwrap_or_default(),
+                self.join
+                    .as_deref()
+                    .unwrap_or(driftql::export::DEFAULT_JOIN)
+            ),
         }
     }
 }

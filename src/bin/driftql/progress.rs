@@ -11,9 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Reading(Option<ProgressBar>);
 
 impl Reading {
-    /// `file` as a reader whose progress a bar shows, labelled `name`.
-    pub fn file(file: File, name: &str) -> (Reading, Box<dyn Read>) {
-        if !io::stderr().is_terminal() {
+    /// `file` as a reader whose progress a bar shows, labelled `name` — when `wanted` and
+    /// standard error is a terminal.
+    pub fn file(file: File, name: &str, wanted: bool) -> (Reading, Box<dyn Read>) {
+        if !wanted || !io::stderr().is_terminal() {
             return (Reading(None), Box::new(file));
         }
         let Ok(len) = file.metadata().map(|m| m.len()) else {

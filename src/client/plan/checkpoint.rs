@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Batch, PlannedWindow, Window};
-use crate::client::cache::{Cache, DEFAULT_CACHE_TTL, write_whole};
+use crate::client::cache::{Cache, DEFAULT_CACHE_TTL, Whole, write_whole};
 use crate::client::error::CheckpointError;
 use crate::models::ResultsPage;
 
@@ -49,10 +49,14 @@ enum Line {
     },
     /// Every page of the plan was delivered.
     Complete,
-    /// Where the caller writes what is delivered (a file it appends to on the next run).
+    /// Where the caller writes what is delivered (a file it appends to on the next run), and
+    /// how.
     Output {
         /// The file's path, as given.
         path: String,
+        /// How the caller writes the reports there (its own words, e.g. a format).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        format: Option<String>,
     },
 }
 
@@ -73,8 +77,11 @@ pub struct Resumed {
     pub spent: u64,
     /// The caller's output position after the last page delivered.
     pub output_bytes: Option<u64>,
-    /// The file the caller said it writes to ([`Harvest::record_output`](super::Harvest::record_output)).
+    /// The file the caller said it writes to, and how
+    /// ([`Harvest::record_output`](super::Harvest::record_output)).
     pub output_path: Option<String>,
+    /// How the caller said it writes the reports to that file.
+    pub output_format: Option<String>,
     /// Whether the plan was delivered to its end.
     pub complete: bool,
     /// The API's base URL the checkpoint was started against, when it is not this run's.
@@ -210,7 +217,10 @@ impl Checkpoint {
                     }
                 }
                 Line::Complete => resumed.complete = true,
-                Line::Output { path } => resumed.output_path = Some(path),
+                Line::Output { path, format } => {
+                    resumed.output_path = Some(path);
+                    resumed.output_format = format;
+                }
             }
         }
         if resumed.complete {
@@ -241,7 +251,7 @@ impl Checkpoint {
         let mut line =
             serde_json::to_vec(header).map_err(|e| io_error(path)(io::Error::other(e)))?;
         line.push(b'\n');
-        write_whole(path, &line, false).map_err(io_error(path))?;
+        write_whole(path, &line, Whole::Durable).map_err(io_error(path))?;
         let file = Self::append_to(path)?;
         lock(path, &file)?;
         Ok(Checkpoint {
@@ -286,10 +296,11 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Records the file the caller writes what is delivered to.
-    pub fn output(&mut self, path: &str) -> Result<(), CheckpointError> {
+    /// Records the file the caller writes what is delivered to, and how.
+    pub fn output(&mut self, path: &str, format: &str) -> Result<(), CheckpointError> {
         self.append(&Line::Output {
             path: path.to_owned(),
+            format: Some(format.to_owned()),
         })
     }
 

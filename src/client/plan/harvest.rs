@@ -270,11 +270,12 @@ impl Harvest {
         self.older_of_a_pair
     }
 
-    /// Records that the caller writes what is delivered to the file `path` (with a checkpoint;
-    /// the next run checks that it appends to the same file).
-    pub fn record_output(&mut self, path: &str) -> Result<(), Error> {
+    /// Records that the caller writes what is delivered to the file `path`, as `format` (its
+    /// own words), with a checkpoint: the next run can check that it appends to the same file
+    /// in the same way ([`Resumed::output_path`](super::Resumed::output_path)).
+    pub fn record_output(&mut self, path: &str, format: &str) -> Result<(), Error> {
         match &mut self.checkpoint {
-            Some(c) => c.output(path).map_err(Error::Checkpoint),
+            Some(c) => c.output(path, format).map_err(Error::Checkpoint),
             None => Ok(()),
         }
     }
