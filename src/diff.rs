@@ -523,8 +523,18 @@ mod tests {
         let item = |ty: &str, ctx: &str| field_of(&Item::new(ty, ctx, "v"));
         assert_eq!(
             item("http-header", "Server").as_deref(),
-            Some("http-header;Server")
+            Some("http-header;server")
         );
+        assert_eq!(
+            item("HTTP-Header", "server").as_deref(),
+            Some("http-header;server")
+        );
+        assert_eq!(item("Title", "").as_deref(), Some("title"));
+        assert_eq!(
+            item("ip", "cert-ip-address").as_deref(),
+            Some("ip;cert-ip-address")
+        );
+        assert_eq!(item("ip", ""), None);
         assert_eq!(
             item("server-banner", "ssh").as_deref(),
             Some("server-banner;ssh")

@@ -181,6 +181,77 @@ pub struct Matcher {
     code: Arc<[Instr]>,
     terms: Arc<[TermMatcher]>,
     options: MatchOptions,
+    needs: Arc<Needs>,
+}
+
+/// What the text of a report must hold for the report to match: the basis of the export
+/// reader's prefilter, which skips lines that cannot match without reading them.
+///
+/// A literal is ASCII, lowercase, and free of `"`, `\` and control characters, so that
+/// wherever a value holding it (compared as the rules say, ASCII case aside) is written in
+/// JSON without `\u` or `\/` escapes, the literal's bytes appear as they are, in some case.
+/// (Characters outside ASCII whose lowercase form holds ASCII letters, such as the Kelvin sign,
+/// break this; the prefilter treats text holding them as it treats escapes.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Needs {
+    /// Nothing can be said: any text may match.
+    Anything,
+    /// No text matches (a term that matches nothing).
+    Nothing,
+    /// The text holds this literal.
+    Literal(Box<[u8]>),
+    /// The text meets all of these.
+    All(Vec<Needs>),
+    /// The text meets at least one of these.
+    Any(Vec<Needs>),
+}
+
+/// The deepest expression [`Needs`] looks into; deeper parts may match anything.
+const NEEDS_DEPTH: usize = 64;
+
+impl Needs {
+    /// A literal for `text` (already lowercased by the caller where the rule ignores case),
+    /// or [`Needs::Anything`] when it is empty or not a plain ASCII literal.
+    fn literal(text: &str) -> Needs {
+        let plain = !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_control() && b != b'"' && b != b'\\');
+        if plain {
+            Needs::Literal(text.to_ascii_lowercase().into_bytes().into())
+        } else {
+            Needs::Anything
+        }
+    }
+
+    /// What `expr` needs, its terms compiled into `terms` in the matcher's order.
+    fn of(expr: &Expr, terms: &[TermMatcher], next: &mut usize, depth: usize) -> Needs {
+        match expr {
+            Expr::Term(_) => {
+                let n = *next;
+                *next += 1;
+                match terms.get(n) {
+                    Some(t) if depth <= NEEDS_DEPTH => t.needs(),
+                    _ => Needs::Anything,
+                }
+            }
+            Expr::Not { operand, .. } => {
+                // The terms inside are numbered all the same.
+                let _ = Needs::of(operand, terms, next, depth + 1);
+                Needs::Anything
+            }
+            Expr::And(g) => Needs::All(
+                g.iter()
+                    .map(|e| Needs::of(e, terms, next, depth + 1))
+                    .collect(),
+            ),
+            Expr::Or(g) => Needs::Any(
+                g.iter()
+                    .map(|e| Needs::of(e, terms, next, depth + 1))
+                    .collect(),
+            ),
+        }
+    }
 }
 
 /// One step of the compiled expression. A single boolean register holds the last result.
@@ -253,11 +324,23 @@ impl Matcher {
                 }
             }
         }
+        let mut next = 0;
+        let needs = if expr.depth() <= NEEDS_DEPTH {
+            Needs::of(expr, &terms, &mut next, 0)
+        } else {
+            Needs::Anything
+        };
         Matcher {
             code: code.into(),
             terms: terms.into(),
             options: *options,
+            needs: Arc::new(needs),
         }
+    }
+
+    /// What the text of a report must hold for it to match (see [`Needs`]).
+    pub(crate) fn needs(&self) -> &Needs {
+        &self.needs
     }
 
     /// The options the matcher was compiled with.
@@ -494,6 +577,38 @@ impl TermMatcher {
             select,
             context,
             test,
+        }
+    }
+
+    /// What the text of a report must hold for some item to satisfy the term.
+    fn needs(&self) -> Needs {
+        let words = |p: &Phrase| {
+            Needs::All(
+                p.words
+                    .iter()
+                    .filter(|w| w.is_ascii())
+                    .map(|w| Needs::literal(w))
+                    .collect(),
+            )
+        };
+        match &self.test {
+            Test::Never => Needs::Nothing,
+            Test::Text(p) => words(p),
+            Test::Keyword { value, .. } => Needs::literal(value),
+            Test::Context { value, .. } => Needs::literal(value),
+            Test::Ip(_) => Needs::Anything,
+            Test::Port(port) => Needs::literal(&port.to_string()),
+            Test::Asn(asn) => Needs::literal(&asn.to_string()),
+            Test::Host(pattern) => Needs::literal(&pattern.host),
+            Test::Url { host, words: w } => Needs::Any(vec![
+                host.as_ref()
+                    .map_or(Needs::Nothing, |h| Needs::literal(&h.host)),
+                if w.words.is_empty() {
+                    Needs::Nothing
+                } else {
+                    words(w)
+                },
+            ]),
         }
     }
 

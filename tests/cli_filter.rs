@@ -151,7 +151,23 @@ fn bad_lines_are_reported_counted_and_skipped() {
         r#"{"id": "truncated", "items": [{"type": "port-tcp", "val"#,
         HTTPS,
     ]);
+    // By default, the lines that look like whole JSON and cannot match are skipped unread; the
+    // cut ones are reported all the same.
     let out = filter("port-tcp:443", &input);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), ndjson(&[HTTPS, HTTPS]));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("driftql: <stdin>:2:2: "), "{err}");
+    assert!(lines[1].starts_with("driftql: <stdin>:7:"), "{err}");
+    assert_eq!(
+        lines[2],
+        "driftql: skipped 2 bad lines or reports (2 reports read, 2 matched; 3 lines that cannot \
+         match were not read in full, and are not checked: --strict reads every line)"
+    );
+    // With --strict, every line is read and every bad one reported.
+    let out = driftql(&["filter", "port-tcp:443", "--strict"], input.as_bytes());
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(text(&out.stdout), ndjson(&[HTTPS, HTTPS]));
     let err = text(&out.stderr);

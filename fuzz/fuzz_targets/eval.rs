@@ -1,6 +1,8 @@
 //! Matching never panics, whatever the expression and the report; the canonical form matches
 //! what the tree matches; `not` and De Morgan's laws hold; reports read from any bytes, and the
-//! owned and borrowed readers agree.
+//! owned and borrowed readers agree. The export filter's prefilter leaves out no line that
+//! matches: filtering with it and without it (`strict`) writes the same, on the report written
+//! as JSON, with escapes, and on any bytes.
 //!
 //! The first byte chooses the input's shape. Even: text, `query \0 report-json` (the seeds).
 //! Odd: a structure-aware expression and report, then any bytes read as a report.
@@ -8,8 +10,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use driftql::eval::{MatchOptions, Matcher};
+use driftql::export::{Emit, Filter, ReadOptions};
 use driftql::{Expr, Query, Report, ReportRef};
-use driftql_fuzz::{FExpr, FReport, Limits, text_of};
+use driftql_fuzz::{FExpr, FReport, Limits, escaped, text_of};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -35,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         let report = read_report(json).unwrap_or_default();
         if let Ok(q) = driftql::parse(&text_of(query)) {
             check(q.expr(), &report, &options);
+            check_prefilter(q.expr(), json, &options);
         }
     } else {
         let mut u = Unstructured::new(rest);
@@ -52,7 +56,11 @@ fuzz_target!(|data: &[u8]| {
         let report = built.report.build();
         check_report_json(&report);
         check(&expr, &report, &options);
-        if let Some(read) = read_report(u.take_rest()) {
+        let json = serde_json::to_string(&report).expect("a report serialises");
+        check_prefilter(&expr, json.as_bytes(), &options);
+        let rest = u.take_rest();
+        check_prefilter(&expr, escaped(&json, rest).as_bytes(), &options);
+        if let Some(read) = read_report(rest) {
             check(&expr, &read, &options);
         }
     }
@@ -70,6 +78,29 @@ fn read_report(json: &[u8]) -> Option<Report> {
         (Err(_), Err(_)) => None,
         (o, b) => panic!("the readers disagree on {:?}: {o:?} / {b:?}", text_of(json)),
     }
+}
+
+/// A first line that makes the input line input; the prefilter reads the lines after it.
+const FIRST: &[u8] = b"{\"date\":\"2024-01-01\",\"id\":\"first\",\"items\":[]}\n";
+
+/// Filtering `lines` after a first report writes the same with the prefilter as without.
+fn check_prefilter(expr: &Expr, lines: &[u8], options: &MatchOptions) {
+    let mut input = FIRST.to_vec();
+    input.extend_from_slice(lines);
+    let run = |strict: bool| {
+        let mut out = Vec::new();
+        Filter::new(Matcher::new(expr, options), &mut out, Emit::Lines, |_| Ok(()))
+            .strict(strict)
+            .threads(1)
+            .run(&input[..], &ReadOptions::default())
+            .expect("filtering into memory does not fail");
+        out
+    };
+    assert_eq!(
+        text_of(&run(false)),
+        text_of(&run(true)),
+        "the prefilter left out a line that matches {expr}"
+    );
 }
 
 /// A report written as JSON reads back the same.

@@ -169,6 +169,34 @@ pub fn text_of(data: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(data)
 }
 
+/// `json` with characters inside its strings written as escapes where `choice` says (cycling
+/// through it): `/` as `\/`, any other character as `\uXXXX` (surrogate pairs beyond the
+/// basic plane). The JSON means the same.
+pub fn escaped(json: &str, choice: &[u8]) -> String {
+    let mut out = String::with_capacity(json.len() * 2);
+    let mut in_string = false;
+    let mut backslash = false;
+    for (i, c) in json.chars().enumerate() {
+        let pick = !choice.is_empty() && choice[i % choice.len()] & 1 == 1;
+        if in_string && !backslash && c != '"' && c != '\\' && pick {
+            if c == '/' {
+                out.push_str("\\/");
+            } else {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            continue;
+        }
+        if c == '"' && !backslash {
+            in_string = !in_string;
+        }
+        backslash = c == '\\' && !backslash;
+        out.push(c);
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Vocabularies
 
@@ -521,10 +549,15 @@ pub struct FReport {
 }
 
 impl FReport {
+    /// A report as [`driftql::report`] defines one: its id is never empty.
     pub fn build(&self) -> Report {
         Report {
             date: "2024-01-02".into(),
-            id: self.id.clone(),
+            id: if self.id.is_empty() {
+                "r".to_owned()
+            } else {
+                self.id.clone()
+            },
             items: self
                 .items
                 .iter()

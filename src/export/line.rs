@@ -21,13 +21,24 @@ pub(super) fn starts_document(line: &[u8]) -> bool {
 pub(super) fn read(number: u64, raw: &[u8], sink: &mut impl Sink) -> io::Result<()> {
     let text = raw.trim_ascii();
     let at = Position::new(number, Some(offset_in(text, raw) + 1));
+    // UTF-8 checked once for the whole line, then read as text: serde_json then need not check
+    // each string again. A line that is not UTF-8 is read as bytes, for serde_json's message.
+    let utf8 = std::str::from_utf8(text).ok();
     if text.first() == Some(&b'[') {
-        return match serde_json::from_slice::<Vec<&RawValue>>(text) {
+        let reports = match utf8 {
+            Some(t) => serde_json::from_str::<Vec<&RawValue>>(t),
+            None => serde_json::from_slice::<Vec<&RawValue>>(text),
+        };
+        return match reports {
             Ok(reports) => each_report(&reports, raw, number, sink),
             Err(e) => bad(sink, at, &e),
         };
     }
-    match serde_json::from_slice::<LineValue>(text) {
+    let value = match utf8 {
+        Some(t) => serde_json::from_str::<LineValue>(t),
+        None => serde_json::from_slice::<LineValue>(text),
+    };
+    match value {
         Ok(LineValue::Report(report)) => sink.report(Found { report, raw, at }),
         Ok(LineValue::Page(results)) => {
             match serde_json::from_str::<Option<Vec<&RawValue>>>(results.get()) {

@@ -14,6 +14,14 @@ pub(crate) enum Line<'a> {
     TooLong(u64),
 }
 
+/// Several lines of input at once ([`LineReader::next_lines`]).
+pub(crate) enum Lines<'a> {
+    /// Whole lines, each ended by its `\n`.
+    Many(&'a [u8]),
+    /// One line, as [`LineReader::next_line`] gives it.
+    One(Line<'a>),
+}
+
 /// Reads lines from `reader`, keeping at most about `max + CHUNK` bytes.
 pub(crate) struct LineReader<R> {
     reader: R,
@@ -86,6 +94,29 @@ impl<R: Read> LineReader<R> {
             }
             self.fill()?;
         }
+    }
+
+    /// The next lines, with the number of the first: every whole line buffered, when they are
+    /// all within the bound, ends `\n` included; else one line, as [`next_line`](Self::next_line)
+    /// gives it (a line too long, or the last one without its `\n`).
+    pub(crate) fn next_lines(&mut self) -> io::Result<Option<(u64, Lines<'_>)>> {
+        if self.started {
+            let unread = &self.buf[self.pos..self.filled];
+            if let Some(last) = memchr::memrchr(b'\n', unread)
+                && last < self.max
+            {
+                let count = memchr::memchr_iter(b'\n', &unread[..=last]).count() as u64;
+                let first = self.number + 1;
+                let start = self.pos;
+                self.number += count;
+                self.pos += last + 1;
+                self.last = start + memchr::memrchr(b'\n', &unread[..last]).map_or(0, |i| i + 1);
+                return Ok(Some((first, Lines::Many(&self.buf[start..self.pos]))));
+            }
+        }
+        Ok(self
+            .next_line()?
+            .map(|(number, line)| (number, Lines::One(line))))
     }
 
     fn line(&mut self, start: usize, end: usize) -> (u64, Line<'_>) {
@@ -216,6 +247,34 @@ mod tests {
         let got = lines(&input, 8 * CHUNK);
         assert_eq!(got[0].len(), 5 * CHUNK);
         assert_eq!(got[1], "end");
+    }
+
+    #[test]
+    fn many_lines_at_once_are_the_same_lines() {
+        let input = b"a\nbb\r\n\nccc\nlast";
+        let mut r = LineReader::new(&input[..], 1 << 20);
+        // The first call fills the buffer and starts: one line.
+        let (n, first) = r.next_lines().unwrap().unwrap();
+        assert!(matches!((n, first), (1, Lines::One(Line::Text(b"a")))));
+        let (n, many) = r.next_lines().unwrap().unwrap();
+        match many {
+            Lines::Many(text) => assert_eq!((n, text), (2, &b"bb\r\n\nccc\n"[..])),
+            Lines::One(_) => panic!("one line"),
+        }
+        let (n, last) = r.next_lines().unwrap().unwrap();
+        assert!(matches!((n, last), (5, Lines::One(Line::Text(b"last")))));
+        assert!(r.next_lines().unwrap().is_none());
+        // A line past the bound comes alone, as too long.
+        let mut r = LineReader::new(&b"ab\nabcdef\nc\n"[..], 3);
+        let mut got = Vec::new();
+        while let Some((n, l)) = r.next_lines().unwrap() {
+            got.push(match l {
+                Lines::Many(t) => format!("{n}:{}", String::from_utf8_lossy(t).replace('\n', "|")),
+                Lines::One(Line::Text(t)) => format!("{n}:{}", String::from_utf8_lossy(t)),
+                Lines::One(Line::TooLong(len)) => format!("{n}:long {len}"),
+            });
+        }
+        assert_eq!(got, ["1:ab", "2:long 6", "3:c|"]);
     }
 
     #[test]

@@ -65,6 +65,8 @@ mod documents;
 mod filter;
 mod line;
 mod lines;
+mod parallel;
+mod prefilter;
 mod table;
 
 use std::fmt;
@@ -195,25 +197,37 @@ pub fn read<R: Read>(
         sink,
         counts: Counts::default(),
     };
+    if let Some(mut lines) = start(reader, options, &mut counting)? {
+        while let Some((number, line)) = lines.next_line().map_err(ReadError::Read)? {
+            match line {
+                Line::TooLong(length) => counting.bad(too_long(number, length, options)),
+                Line::Text(text) if text.trim_ascii().is_empty() => Ok(()),
+                Line::Text(text) => line::read(number, text, &mut counting),
+            }
+            .map_err(ReadError::Stopped)?;
+        }
+    }
+    Ok(counting.counts)
+}
+
+/// Reads the input up to its first line that is not blank, which tells line input from
+/// document input. Document input is read to its end here (`None`); of line input, that first
+/// line is given to `sink`, and the reader returned for the rest.
+pub(crate) fn start<R: Read>(
+    reader: R,
+    options: &ReadOptions,
+    sink: &mut impl Sink,
+) -> Result<Option<LineReader<R>>, ReadError> {
     let mut lines = LineReader::new(reader, options.max_line);
     let mut first = true;
     loop {
         let Some((number, line)) = lines.next_line().map_err(ReadError::Read)? else {
-            return Ok(counting.counts);
+            return Ok(None);
         };
         let text = match line {
             Line::TooLong(length) => {
                 first = false;
-                counting
-                    .bad(Bad {
-                        at: Position::new(number, None),
-                        message: format!(
-                            "the line is {length} bytes long, longer than the limit of {} \
-                             bytes; it is skipped",
-                            options.max_line
-                        ),
-                        fatal: false,
-                    })
+                sink.bad(too_long(number, length, options))
                     .map_err(ReadError::Stopped)?;
                 continue;
             }
@@ -224,10 +238,23 @@ pub fn read<R: Read>(
         }
         if std::mem::take(&mut first) && line::starts_document(text.trim_ascii()) {
             let rest = lines.rest_from_last_line();
-            documents::read(rest, number - 1, options.max_line, &mut counting)?;
-            return Ok(counting.counts);
+            documents::read(rest, number - 1, options.max_line, sink)?;
+            return Ok(None);
         }
-        line::read(number, text, &mut counting).map_err(ReadError::Stopped)?;
+        line::read(number, text, sink).map_err(ReadError::Stopped)?;
+        return Ok(Some(lines));
+    }
+}
+
+/// The [`Bad`] of a line longer than the bound.
+pub(crate) fn too_long(number: u64, length: u64, options: &ReadOptions) -> Bad {
+    Bad {
+        at: Position::new(number, None),
+        message: format!(
+            "the line is {length} bytes long, longer than the limit of {} bytes; it is skipped",
+            options.max_line
+        ),
+        fatal: false,
     }
 }
 
@@ -301,6 +328,16 @@ mod tests {
         input: &[u8],
         options: ReadOptions,
     ) -> (Vec<u8>, FilterCounts, Vec<String>) {
+        run_strict(query, input, options, true)
+    }
+
+    /// A filter run, reading every line in full (`strict`) or with the prefilter.
+    fn run_strict(
+        query: &str,
+        input: &[u8],
+        options: ReadOptions,
+        strict: bool,
+    ) -> (Vec<u8>, FilterCounts, Vec<String>) {
         let matcher = crate::parse(query)
             .unwrap()
             .matcher(&MatchOptions::default());
@@ -310,6 +347,8 @@ mod tests {
             bad.push(format!("{}: {}", b.at, b.message));
             Ok(())
         })
+        .strict(strict)
+        .threads(2)
         .run(input, &options)
         .unwrap();
         (out, counts, bad)
@@ -378,6 +417,14 @@ mod tests {
             let (out, c, _) = run(q, input.as_bytes());
             prop_assert_eq!(String::from_utf8(out).unwrap(), expected.clone());
             prop_assert_eq!((c.matched, c.read, c.bad), (matched, reports.len() as u64, expected_bad));
+            // With the prefilter: the same output; lines that cannot match and look whole
+            // (`{}`, `[1]`, `{"items":5}`) are skipped, the cut ones (`x`, `{`) still reported.
+            let (fast, f, _) = run_strict(q, input.as_bytes(), ReadOptions::default(), false);
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), expected.clone());
+            prop_assert_eq!(f.matched, matched);
+            prop_assert_eq!(f.read + f.skipped, reports.len() as u64 + (expected_bad - f.bad));
+            let cut = if lines.is_empty() { 0 } else { bad.iter().filter(|b| **b == "x" || **b == "{").count() as u64 };
+            prop_assert!(f.bad >= cut && f.bad <= expected_bad);
 
             // The same reports as one pretty-printed array: compacted, the same bytes.
             let pretty = serde_json::to_string_pretty(&reports).unwrap();
@@ -415,6 +462,64 @@ mod tests {
             format!("  {R1}  \r\n{R1}\n{R1}\n")
         );
         assert_eq!((c.read, c.matched, c.bad), (3, 3, 0), "{bad:?}");
+    }
+
+    #[test]
+    fn bad_lines_are_told_of_between_the_right_lines_of_the_output() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        /// One stream for the output and the messages, as a terminal shows them.
+        #[derive(Clone, Default)]
+        struct Screen(Rc<RefCell<Vec<u8>>>);
+        impl io::Write for Screen {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let good = |n: usize| {
+            format!(
+                "{{\"date\":\"2024-01-01\",\"id\":\"r{n}\",\"items\":[{{\"type\":\"port-tcp\",\"value\":\"443\"}}]}}"
+            )
+        };
+        // Enough lines for several chunks, with a cut line now and then.
+        let mut input = String::new();
+        let mut expected = String::new();
+        for n in 0..6000 {
+            if n % 997 == 5 {
+                input += "{\"cut\n";
+                expected += &format!("BAD {}\n", n + 1);
+            } else {
+                let line = good(n) + &" ".repeat(300);
+                expected += &line;
+                expected += "\n";
+                input += &line;
+                input += "\n";
+            }
+        }
+        let screen = Screen::default();
+        let messages = screen.clone();
+        let matcher = crate::parse("port-tcp:443")
+            .unwrap()
+            .matcher(&MatchOptions::default());
+        Filter::new(matcher, screen.clone(), Emit::Lines, move |b: &Bad| {
+            messages
+                .0
+                .borrow_mut()
+                .extend_from_slice(format!("BAD {}\n", b.at.line).as_bytes());
+            Ok(())
+        })
+        .threads(2)
+        .run(input.as_bytes(), &ReadOptions::default())
+        .unwrap();
+        let shown = String::from_utf8(screen.0.borrow().clone()).unwrap();
+        assert!(
+            shown == expected,
+            "the output and the messages are out of order"
+        );
     }
 
     #[test]

@@ -264,6 +264,7 @@ pub enum TableFormat {
 
 /// Writes reports as the rows of a table (the `csv` crate does the quoting).
 pub struct Table {
+    format: TableFormat,
     fields: Fields,
     join: String,
     csv: csv::Writer<Shared>,
@@ -311,12 +312,19 @@ impl Table {
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(written.clone());
         Table {
+            format,
             cells: Vec::with_capacity(fields.len()),
             fields,
             join: join.into(),
             csv,
             written,
         }
+    }
+
+    /// A table of the same format, fields and separator, with its own buffer (for another
+    /// thread).
+    pub fn fresh(&self) -> Table {
+        Table::new(self.format, self.fields.clone(), self.join.clone())
     }
 
     /// The columns.

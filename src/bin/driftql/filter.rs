@@ -44,6 +44,14 @@ pub struct FilterArgs {
     /// held in memory.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE)]
     max_line: usize,
+    /// Read every line in full, even one the prefilter shows cannot match, so that every bad
+    /// line is reported (by default a line that looks like a whole JSON object or array and
+    /// cannot match is skipped unread).
+    #[arg(long)]
+    strict: bool,
+    /// How many threads match lines. Default: one per core.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    threads: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,7 +83,11 @@ pub fn filter(args: FilterArgs) -> Status {
     let mut bad_lines = BadLines::new(&name);
     let on_bad = |bad: &Bad| bar.suspend(|| bad_lines.report(bad));
     let options = ReadOptions::default().with_max_line(args.max_line);
-    let result = Filter::new(matcher, out, emit, on_bad).run(reader, &options);
+    let mut filter = Filter::new(matcher, out, emit, on_bad).strict(args.strict);
+    if let Some(n) = args.threads {
+        filter = filter.threads(n as usize);
+    }
+    let result = filter.run(reader, &options);
     drop(bar);
     let counts = match result {
         Ok(c) => c,
@@ -99,8 +111,17 @@ pub fn filter(args: FilterArgs) -> Status {
     if counts.bad == 0 {
         return Ok(Exit::Ok);
     }
+    let unread = if counts.skipped > 0 {
+        format!(
+            "; {} lines that cannot match were not read in full, and are not checked: --strict \
+             reads every line",
+            counts.skipped
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "driftql: skipped {} bad {} ({} reports read, {} matched)",
+        "driftql: skipped {} bad {} ({} reports read, {} matched{unread})",
         counts.bad,
         if counts.bad == 1 {
             "line or report"

@@ -1,0 +1,359 @@
+//! The prefilter: which lines of an export may match a query, told from their raw bytes before
+//! any JSON is read.
+//!
+//! From the compiled query ([`Matcher`]) comes what the text of a matching report must hold
+//! (its *needs*: literals, all or any of them). Of those, the prefilter keeps a **cover**: a set
+//! of literals of which every matching line holds at least one (for `a and b`, the cover of
+//! whichever operand's literals are longest; for `a or b`, both covers together; a `not`, an
+//! `ip` block or a value outside plain ASCII has none, and then every line is read). A line is a
+//! candidate when it holds a literal of the cover, compared ignoring ASCII case.
+//!
+//! # Why it is sound
+//!
+//! Every rule the literals come from compares ASCII letters ignoring case, and words, hosts,
+//! ports and keywords are contiguous text of the item's value (or context): so a value that
+//! matches holds the literal, in some case. Written in JSON, a value's characters appear as
+//! they are, except escaped ones: `\"`, `\\` and control characters (which no literal holds),
+//! and anything a writer chose to write as `\uXXXX` or `\/`. Two characters outside ASCII
+//! lowercase to ASCII letters (`İ` and the Kelvin sign `K`), so a value holding them can match
+//! a literal it does not spell. A line holding `\u`, `\/`, `İ` or `K` is therefore always a
+//! candidate. The property tests and the `eval` fuzz target check that no line a full match
+//! accepts is ever left out.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+
+use crate::eval::{Matcher, Needs};
+
+/// What always makes a line a candidate, as it may hide a literal: escapes that can stand for
+/// any character, and the two characters outside ASCII that lowercase to ASCII letters.
+const HIDERS: &[&[u8]] = &[b"\\u", b"\\/", "\u{130}".as_bytes(), "\u{212a}".as_bytes()];
+
+/// Which lines may match (see the [module docs](self)).
+#[derive(Clone, Debug)]
+pub(crate) struct Prefilter {
+    /// `None` when every line is a candidate.
+    search: Option<Search>,
+}
+
+/// The searches: the literals that need no case folding (and the hiders, which are exact),
+/// and those that do. Two automata, so that each keeps its fast scan: folding case where no
+/// letter needs it costs the exact one its SIMD prefilter.
+#[derive(Clone, Debug)]
+struct Search {
+    exact: AhoCorasick,
+    folded: Option<AhoCorasick>,
+}
+
+/// Where each search of a [`Search`] found its next mark, so that a scan from line to line
+/// searches each part of the text once.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Marks {
+    exact: Option<Option<usize>>,
+    folded: Option<Option<usize>>,
+}
+
+impl Prefilter {
+    /// The prefilter of `matcher`.
+    pub fn new(matcher: &Matcher) -> Prefilter {
+        let Some(cover) = cover(matcher.needs()) else {
+            return Prefilter { search: None };
+        };
+        let (letters, plain): (Vec<&[u8]>, Vec<&[u8]>) = cover
+            .iter()
+            .map(|l| &l[..])
+            .partition(|l| l.iter().any(u8::is_ascii_alphabetic));
+        let build = |patterns: Vec<&[u8]>, fold: bool| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(fold)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(patterns)
+                .ok()
+        };
+        let exact = build(
+            plain.into_iter().chain(HIDERS.iter().copied()).collect(),
+            false,
+        );
+        let folded = if letters.is_empty() {
+            Some(None)
+        } else {
+            build(letters, true).map(Some)
+        };
+        let search = match (exact, folded) {
+            (Some(exact), Some(folded)) => Some(Search { exact, folded }),
+            // An automaton that cannot be built (never, for so few patterns): read every line.
+            _ => None,
+        };
+        Prefilter { search }
+    }
+
+    /// The prefilter that lets every line through.
+    pub fn everything() -> Prefilter {
+        Prefilter { search: None }
+    }
+
+    /// Whether every line is a candidate (the query gives no literal to look for).
+    pub fn reads_everything(&self) -> bool {
+        self.search.is_none()
+    }
+
+    /// The start of the first candidate mark in `text` at or after `from`: a literal of the
+    /// cover or a hider. A line holds one if, and only if, a search from its start finds one
+    /// before its end (no pattern spans a line break). `marks` remembers what the searches
+    /// found, for the next call on the same text with a `from` at least as far.
+    pub fn next_mark(&self, text: &[u8], from: usize, marks: &mut Marks) -> Option<usize> {
+        let search = self.search.as_ref()?;
+        let find = |ac: &AhoCorasick, known: &mut Option<Option<usize>>| -> Option<usize> {
+            match *known {
+                Some(None) => return None,
+                Some(Some(at)) if at >= from => return Some(at),
+                _ => {}
+            }
+            let found = if from >= text.len() {
+                None
+            } else {
+                ac.find(Input::new(text).range(from..)).map(|m| m.start())
+            };
+            *known = Some(found);
+            found
+        };
+        let exact = find(&search.exact, &mut marks.exact);
+        let folded = match &search.folded {
+            Some(ac) => find(ac, &mut marks.folded),
+            None => None,
+        };
+        match (exact, folded) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether `line` may match.
+    #[cfg(test)]
+    pub fn is_candidate(&self, line: &[u8]) -> bool {
+        self.search.is_none() || self.next_mark(line, 0, &mut Marks::default()).is_some()
+    }
+}
+
+/// A cover of `needs`: literals of which every text meeting it holds one (`Some(empty)`: no
+/// text meets it); `None` when there is none.
+fn cover(needs: &Needs) -> Option<Vec<Box<[u8]>>> {
+    match needs {
+        Needs::Anything => None,
+        Needs::Nothing => Some(Vec::new()),
+        Needs::Literal(l) => Some(vec![l.clone()]),
+        Needs::All(all) => all
+            .iter()
+            .filter_map(cover)
+            // The most selective: no literal (nothing meets it), else the longest shortest one.
+            .max_by_key(|c| c.iter().map(|l| l.len()).min().unwrap_or(usize::MAX)),
+        Needs::Any(any) => {
+            let mut union = Vec::new();
+            for n in any {
+                union.extend(cover(n)?);
+            }
+            Some(union)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::MatchOptions;
+
+    fn prefilter(query: &str) -> Prefilter {
+        Prefilter::new(
+            &crate::parse(query)
+                .unwrap()
+                .matcher(&MatchOptions::default()),
+        )
+    }
+
+    #[test]
+    fn covers_follow_the_operators() {
+        let lines: &[&[u8]] = &[
+            br#"{"items":[{"type":"port-tcp","value":"443"}]}"#,
+            br#"{"items":[{"type":"title","value":"HikVision Login"}]}"#,
+            br#"{"items":[{"type":"title","value":"nothing to see"}]}"#,
+        ];
+        let candidates = |q: &str| -> Vec<usize> {
+            let p = prefilter(q);
+            (0..lines.len())
+                .filter(|&i| p.is_candidate(lines[i]))
+                .collect()
+        };
+        assert_eq!(candidates("port-tcp:443"), [0]);
+        assert_eq!(candidates("title:hikvision"), [1]);
+        assert_eq!(candidates("product-tag:hik* or port-tcp:443"), [0, 1]);
+        // `and`: one operand's literals are enough (the longest).
+        assert_eq!(candidates("title:login and geo-country=CN"), [1]);
+        // No literal: every line.
+        assert_eq!(candidates("not port-tcp:443"), [0, 1, 2]);
+        assert_eq!(candidates("ip:10.0.0.0/8"), [0, 1, 2]);
+        assert!(prefilter("title:日本").reads_everything());
+        // A term that matches nothing: no line, unless something may hide a literal.
+        assert_eq!(candidates("port-tcp:http"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn escapes_and_the_two_odd_characters_make_a_candidate() {
+        let p = prefilter("title:login");
+        assert!(!p.is_candidate(br#"{"value":"log in"}"#));
+        assert!(p.is_candidate(br#"{"value":"\u006cogin"}"#));
+        assert!(p.is_candidate(br#"{"value":"a\/b"}"#));
+        assert!(p.is_candidate("{\"value\":\"\u{130}\"}".as_bytes()));
+        assert!(p.is_candidate("{\"value\":\"\u{212a}\"}".as_bytes()));
+        assert!(p.is_candidate(br#"{"value":"LOGIN"}"#));
+        // Ordinary escapes hide no literal.
+        assert!(!p.is_candidate(br#"{"value":"a\r\nb \"c\" \\"}"#));
+    }
+
+    mod sound {
+        use super::*;
+        use crate::report::{Item, Report};
+        use proptest::prelude::*;
+
+        /// Values that stress the rules: case, prefixes, the two characters outside ASCII that
+        /// lowercase to ASCII letters, escapes, hosts with a root dot, ports with zeros.
+        const VALUES: &[&str] = &[
+            "Login",
+            "LOGIN page",
+            "log in",
+            "hikvision-DS",
+            "H\u{130}KVISION",
+            "\u{212a}ey",
+            "443",
+            "0443",
+            "8443",
+            "AS15169",
+            "15169",
+            "Example.COM.",
+            "www.example.com",
+            "https://www.Example.com/x?y",
+            "a/b \"q\" \\ z",
+            "\u{65e5}\u{672c} login",
+            "stra\u{df}e",
+            "CN",
+            "cn",
+            "",
+            "ssh",
+            "Server",
+        ];
+        const TYPES: &[(&str, &[&str])] = &[
+            ("title", &["", "html"]),
+            ("product-tag", &[""]),
+            ("host", &["", "cert-dns-name"]),
+            ("url", &[""]),
+            ("port-tcp", &[""]),
+            ("asn", &[""]),
+            ("geo-country", &[""]),
+            ("server-banner", &["ssh", "http"]),
+            ("http-header", &["Server", "X-Key"]),
+        ];
+        const TERMS: &[&str] = &[
+            "title:login",
+            "title:\"login page\"",
+            "title:log*",
+            "product-tag:hik*",
+            "product-tag:hikvision",
+            "host:example.com",
+            "host=www.example.com",
+            "host:.example.com",
+            "url:example.com",
+            "url=https://www.example.com/x?y",
+            "port-tcp:443",
+            "asn:15169",
+            "asn:AS15169",
+            "geo-country=CN",
+            "protocol=ssh",
+            "protocol=ht*",
+            "http-header-name=Server",
+            "search-term:key",
+            "title:key",
+            "title:strasse",
+            "search-term:\"a b\"",
+            "title=\"log in\"",
+            "ip:10.0.0.0/8",
+            "title:日本",
+        ];
+
+        fn item() -> impl Strategy<Value = Item> {
+            (
+                0..TYPES.len(),
+                any::<prop::sample::Index>(),
+                0..VALUES.len(),
+            )
+                .prop_map(|(t, c, v)| {
+                    let (ty, contexts) = TYPES[t];
+                    Item::new(ty, *c.get(contexts), VALUES[v])
+                })
+        }
+
+        fn query() -> impl Strategy<Value = String> {
+            let term = prop::sample::select(TERMS).prop_map(str::to_owned);
+            term.prop_recursive(3, 12, 3, |inner| {
+                prop_oneof![
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+                    inner.prop_map(|a| format!("(not {a})")),
+                ]
+            })
+        }
+
+        /// `json` with characters inside strings written as escapes where `choice` says: ASCII
+        /// letters and digits, and any other character, as `\uXXXX`; `/` as `\/`.
+        fn escaped(json: &str, choice: &[bool]) -> String {
+            let mut out = String::new();
+            let mut in_string = false;
+            let mut backslash = false;
+            for (i, c) in json.chars().enumerate() {
+                let pick = choice
+                    .get(i % choice.len().max(1))
+                    .copied()
+                    .unwrap_or(false);
+                if in_string && !backslash && c != '"' && c != '\\' && pick {
+                    if c == '/' {
+                        out.push_str("\\/");
+                    } else {
+                        for unit in c.encode_utf16(&mut [0; 2]) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    continue;
+                }
+                if c == '"' && !backslash {
+                    in_string = !in_string;
+                }
+                backslash = c == '\\' && !backslash;
+                out.push(c);
+            }
+            out
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn no_line_that_matches_is_left_out(
+                items in prop::collection::vec(item(), 0..6),
+                q in query(),
+                choice in prop::collection::vec(any::<bool>(), 0..40),
+            ) {
+                let report = Report { date: "2024-01-01".into(), id: "r".into(), items };
+                let Ok(query) = crate::parse(&q) else { return Ok(()) };
+                for options in [MatchOptions::default(), MatchOptions::default().with_host_in_url(true).with_slop(2)] {
+                    let matcher = query.matcher(&options);
+                    if !matcher.matches(&report) {
+                        continue;
+                    }
+                    let prefilter = Prefilter::new(&matcher);
+                    let json = serde_json::to_string(&report).unwrap();
+                    let written = escaped(&json, &choice);
+                    // Still the same report.
+                    prop_assert_eq!(serde_json::from_str::<Report>(&written).unwrap(), report.clone());
+                    prop_assert!(prefilter.is_candidate(json.as_bytes()), "{q} on {json}");
+                    prop_assert!(prefilter.is_candidate(written.as_bytes()), "{q} on {written}");
+                }
+            }
+        }
+    }
+}
