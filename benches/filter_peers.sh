@@ -88,7 +88,7 @@ query() {
     done
     local duck=$2 jqp=$3
     local t_dq t_grep t_duck t_jq n_dq n_duck n_jq
-    t_dq=$(best sh -c '"$0" filter "$1" "$2" >"$3"' "$DRIFTQL" "$expr" "$file" "$tmp/dq.out")
+    t_dq=$(best sh -c '"$0" filter "$1" "$2" >"$3" 2>/dev/null' "$DRIFTQL" "$expr" "$file" "$tmp/dq.out")
     n_dq=$(wc -l <"$tmp/dq.out")
     t_grep=$(best sh -c 'out=$0; shift; grep "$@" >"$out" || true' "$tmp/grep.out" "${grep_args[@]}" "$file")
     t_duck=$(best "$VENV/bin/python" "$tmp/duck.py" "$file" "$duck" "$tmp/duck.out")
