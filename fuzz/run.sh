@@ -18,7 +18,7 @@ seconds=$1
 shift
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(parse roundtrip ast validate eval)
+    targets=(parse roundtrip ast validate eval recover)
 fi
 
 # The structure-aware targets read a tree from their bytes: let their inputs grow from the start.

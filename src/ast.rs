@@ -602,6 +602,65 @@ impl Expr {
         }
     }
 
+    /// The tree with every span moved by `f` (a map of spans from one text to another).
+    pub(crate) fn map_spans(&mut self, f: &impl Fn(Span) -> Span) {
+        let span = |s: &mut Span| *s = f(*s);
+        match self {
+            Expr::Term(t) => {
+                span(&mut t.span);
+                span(&mut t.value_span);
+            }
+            Expr::Not {
+                operand, span: s, ..
+            } => {
+                span(s);
+                operand.map_spans(f);
+            }
+            Expr::And(g) | Expr::Or(g) => {
+                span(&mut g.span);
+                for e in &mut g.operands {
+                    e.map_spans(f);
+                }
+            }
+        }
+    }
+
+    /// The tree without the terms `drop` says to drop; `None` when nothing is left. Groups left
+    /// with one operand become that operand; a `not` of nothing goes with it.
+    pub(crate) fn without_terms(self, drop: &impl Fn(&Term) -> bool) -> Option<Expr> {
+        match self {
+            Expr::Term(t) => (!drop(&t)).then_some(Expr::Term(t)),
+            Expr::Not {
+                operand,
+                span,
+                juxtaposed,
+            } => operand.without_terms(drop).map(|e| Expr::Not {
+                operand: Box::new(e),
+                span,
+                juxtaposed,
+            }),
+            e @ (Expr::And(_) | Expr::Or(_)) => {
+                let (kind, g) = match e {
+                    Expr::And(g) => (GroupKind::And, g),
+                    Expr::Or(g) => (GroupKind::Or, g),
+                    _ => unreachable!("a group"),
+                };
+                let span = g.span;
+                let mut kept = Vec::with_capacity(g.operands.len());
+                for operand in g.operands {
+                    // An operand left as a group of the same kind is flattened into this one.
+                    match (kind, operand.without_terms(drop)) {
+                        (GroupKind::And, Some(Expr::And(inner)))
+                        | (GroupKind::Or, Some(Expr::Or(inner))) => kept.extend(inner.operands),
+                        (_, Some(other)) => kept.push(other),
+                        (_, None) => {}
+                    }
+                }
+                Expr::from_flat(kind, kept, span)
+            }
+        }
+    }
+
     /// Widens a group's span to `span` (its parentheses); other nodes keep theirs.
     pub(crate) fn set_group_span(&mut self, span: Span) {
         if let Expr::And(g) | Expr::Or(g) = self {

@@ -105,6 +105,7 @@ pub mod models;
 mod parse;
 mod print;
 mod query;
+mod recover;
 pub mod report;
 #[cfg(feature = "server")]
 pub mod server;
@@ -118,6 +119,7 @@ pub use eval::{MatchOptions, Matcher};
 pub use lint::Lint;
 pub use parse::{MAX_DEPTH, ParseError, SyntaxErrorKind};
 pub use query::{Query, parse};
+pub use recover::{MAX_ERRORS, Recovered, parse_recovering};
 pub use report::{Item, ItemRef, Report, ReportRef, ScanItem, ScannedPort};
 pub use validate::ValidationError;
 

@@ -134,6 +134,17 @@ impl ParseError {
         )
     }
 
+    /// The same error about `span` of `source` (its line and column computed there).
+    pub(crate) fn relocated(&self, source: &str, span: Span) -> ParseError {
+        ParseError::new(
+            self.kind,
+            source,
+            span,
+            self.diagnostic.message.clone(),
+            self.diagnostic.help.clone(),
+        )
+    }
+
     /// The kind of error.
     pub fn kind(&self) -> SyntaxErrorKind {
         self.kind

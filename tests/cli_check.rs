@@ -127,3 +127,60 @@ fn lines_give_one_json_object_per_line_and_the_worst_status() {
         "the error names its line: {err}"
     );
 }
+
+#[test]
+fn every_syntax_error_is_reported_with_the_lints_of_what_parsed() {
+    let out = driftql(
+        &[
+            "check",
+            "--format",
+            "json",
+            "geo-country:ru and title: x or (port-tcp:443 ip=8.8.8.8",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(report["canonical"], Value::Null);
+    let found: Vec<(String, u64)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["span"]["start"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let codes: Vec<&str> = found.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "keyword-only-type",
+            "country-case",
+            "space-in-term",
+            "unbalanced-parenthesis",
+            "missing-operator",
+            "ip-needs-match",
+        ],
+        "{found:?}"
+    );
+    // In the order of the input.
+    assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "{found:?}");
+}
+
+#[test]
+fn the_readme_shows_what_check_reports_of_several_errors() {
+    let query = "title: login and port-tcp:44*3 or ip=8.8.8.8";
+    let out = driftql(&["check", query], "");
+    assert_eq!(out.status.code(), Some(2));
+    let headlines: String = text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let readme = include_str!("../README.md");
+    let shown = format!("$ driftql check '{query}' 2>&1 | grep '^[a-z]*\\['\n{headlines}```");
+    assert!(readme.contains(&shown), "{shown}");
+}

@@ -6,6 +6,8 @@
 //!   back to the same tree.
 //! - `err/*.txt` must fail to parse. Its snapshot holds the error's code, span, line and column and
 //!   the error as rendered for a terminal without colour.
+//! - `err/*.txt` and `multi/*.txt` (inputs with several independent errors) again, parsed with
+//!   recovery: every syntax error, what parsed, and its lints (`recovery` snapshots).
 //!
 //! A file's input is its text less exactly one trailing `\n`, the one editors add; any other
 //! trailing whitespace (a second newline, spaces, a `\r`) is part of the input.
@@ -175,6 +177,73 @@ fn err() {
             err.line(),
             err.column(),
         ));
+        });
+    });
+}
+
+#[test]
+fn recovery() {
+    let _one_at_a_time = ONE_GLOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    insta::glob!("corpus/{err,multi}/*.txt", |path| {
+        let input = input_of(path);
+        let r = driftql::parse_recovering(&input);
+        let strict = driftql::parse(&input).expect_err("the input has an error");
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.code() == strict.code() && e.span() == strict.span()),
+            "{}: the strict parse's error is among recovery's",
+            path.display()
+        );
+        let mut text = format!(
+            "input:  {}
+",
+            visible(&input)
+        );
+        for e in &r.errors {
+            let s = e.span();
+            assert!(
+                s.end <= input.len()
+                    && input.is_char_boundary(s.start)
+                    && input.is_char_boundary(s.end),
+                "{}: span {s:?}",
+                path.display()
+            );
+            writeln!(
+                text,
+                "error:  {} {}..{} {:?}",
+                e.code(),
+                s.start,
+                s.end,
+                &input[s.range()]
+            )
+            .unwrap();
+        }
+        let mut diagnostics: Vec<driftql::Diagnostic> =
+            r.errors.iter().map(|e| e.diagnostic().clone()).collect();
+        match &r.query {
+            None => text.push_str("parsed: nothing\n"),
+            Some(q) => {
+                assert_eq!(q.source(), input);
+                // Every term kept stands where it was written, and reads back the same there.
+                for t in q.expr().terms() {
+                    let written = &input[t.span().range()];
+                    let alone = driftql::parse(written)
+                        .unwrap_or_else(|e| panic!("{}: {written:?}: {e}", path.display()));
+                    assert_eq!(alone.expr().as_term(), Some(t), "{}", path.display());
+                }
+                writeln!(text, "parsed: {}", visible(&q.to_string())).unwrap();
+                let lints = q.validate();
+                for d in &lints {
+                    writeln!(text, "lint:   {} {}..{}", d.code, d.span.start, d.span.end).unwrap();
+                }
+                diagnostics.extend(lints);
+            }
+        }
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        let rendered = driftql::diagnostic::render(&input, &diagnostics, false);
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(format!("{text}\n{rendered}"));
         });
     });
 }

@@ -52,15 +52,26 @@ struct Outcome {
 }
 
 fn check_source(source: &str, args: &CheckArgs) -> Outcome {
-    let query = match driftql::parse(source) {
-        Ok(q) => q,
-        Err(e) => {
-            return Outcome {
-                canonical: None,
-                diagnostics: vec![e.into_diagnostic()],
-                status: Exit::Syntax,
-            };
+    let recovered = driftql::parse_recovering(source);
+    if !recovered.is_ok() {
+        // Every syntax error, and the lints of what parsed, in the order of the input.
+        let mut diagnostics: Vec<Diagnostic> = recovered
+            .errors
+            .into_iter()
+            .map(driftql::ParseError::into_diagnostic)
+            .collect();
+        if let Some(q) = &recovered.query {
+            diagnostics.extend(q.validate());
         }
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        return Outcome {
+            canonical: None,
+            diagnostics,
+            status: Exit::Syntax,
+        };
+    }
+    let Some(query) = recovered.query else {
+        unreachable!("a parse without errors has a query")
     };
     let diagnostics = query.validate();
     let (canonical, judged) = if args.fix {
