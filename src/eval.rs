@@ -181,6 +181,7 @@ pub struct Matcher {
     code: Arc<[Instr]>,
     terms: Arc<[TermMatcher]>,
     options: MatchOptions,
+    #[cfg(feature = "export")]
     needs: Arc<Needs>,
 }
 
@@ -192,6 +193,7 @@ pub struct Matcher {
 /// JSON without `\u` or `\/` escapes, the literal's bytes appear as they are, in some case.
 /// (Characters outside ASCII whose lowercase form holds ASCII letters, such as the Kelvin sign,
 /// break this; the prefilter treats text holding them as it treats escapes.)
+#[cfg(feature = "export")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Needs {
     /// Nothing can be said: any text may match.
@@ -207,8 +209,10 @@ pub(crate) enum Needs {
 }
 
 /// The deepest expression [`Needs`] looks into; deeper parts may match anything.
+#[cfg(feature = "export")]
 const NEEDS_DEPTH: usize = 64;
 
+#[cfg(feature = "export")]
 impl Needs {
     /// A literal for `text` (already lowercased by the caller where the rule ignores case),
     /// or [`Needs::Anything`] when it is empty or not a plain ASCII literal.
@@ -324,9 +328,9 @@ impl Matcher {
                 }
             }
         }
-        let mut next = 0;
+        #[cfg(feature = "export")]
         let needs = if expr.depth() <= NEEDS_DEPTH {
-            Needs::of(expr, &terms, &mut next, 0)
+            Needs::of(expr, &terms, &mut 0, 0)
         } else {
             Needs::Anything
         };
@@ -334,11 +338,13 @@ impl Matcher {
             code: code.into(),
             terms: terms.into(),
             options: *options,
+            #[cfg(feature = "export")]
             needs: Arc::new(needs),
         }
     }
 
     /// What the text of a report must hold for it to match (see [`Needs`]).
+    #[cfg(feature = "export")]
     pub(crate) fn needs(&self) -> &Needs {
         &self.needs
     }
@@ -581,6 +587,7 @@ impl TermMatcher {
     }
 
     /// What the text of a report must hold for some item to satisfy the term.
+    #[cfg(feature = "export")]
     fn needs(&self) -> Needs {
         let words = |p: &Phrase| {
             Needs::All(

@@ -70,7 +70,9 @@
 //!   service.
 //! - `server` — [`server`]: a local Driftnet-compatible API server over an in-memory dataset
 //!   (axum, tokio).
-//! - `cli` (default) — the `driftql` binary; includes `render`, `client` and `server`, and adds
+//! - `lsp` — [`lsp`]: the language server behind `driftql lsp` (lsp-server, lsp-types).
+//! - `cli` (default) — the `driftql` binary; includes `render`, `client`, `server`, `export`
+//!   and `lsp`, and adds
 //!   clap, indicatif, humantime, rpassword, clap_complete and clap_mangen.
 //!
 //! **The default is the command-line tool**, so that `cargo install driftql` installs it and
@@ -101,6 +103,8 @@ pub mod eval;
 #[cfg(feature = "export")]
 pub mod export;
 mod lint;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod models;
 mod parse;
 mod print;

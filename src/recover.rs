@@ -1,38 +1,4 @@
-//! Parsing that reports every syntax error of the input, and the tree of what did parse:
-//! [`parse_recovering`].
-//!
-//! ```
-//! let r = driftql::parse_recovering("geo-country:ru and title: login or port-tcp:443 )");
-//! let codes: Vec<_> = r.errors.iter().map(|e| e.code()).collect();
-//! assert_eq!(codes, ["space-in-term", "unbalanced-parenthesis"]);
-//! // What parsed, without the broken term; its lints still run.
-//! let q = r.query.unwrap();
-//! assert_eq!(q.to_string(), "(geo-country:ru or port-tcp:443)");
-//! assert_eq!(q.validate()[0].code, "keyword-only-type");
-//! ```
-//!
-//! # How
-//!
-//! The strict parser ([`crate::parse`]) runs first: on valid input, recovery costs nothing and
-//! gives the same query. On an error, the error is kept, the text is mended where it is wrong,
-//! and the strict parser runs again, until it succeeds (or up to [`MAX_ERRORS`] errors):
-//!
-//! | error | mended by |
-//! |---|---|
-//! | `missing-operator` | an `and` between the two operands (the second is dropped when it is no term: a bare word) |
-//! | `space-in-term`, `dangling-escape` | removing the space or the `\` |
-//! | `missing-operand` | removing the operator that has no operand |
-//! | `unbalanced-parenthesis` | removing a stray `)`, or closing an open `(` at the end |
-//! | `missing-type`, `missing-value`, `misplaced-wildcard`, `empty-group`, `syntax` | dropping the broken term or group |
-//! | `unterminated-string` | dropping the rest of the input, which the string would hold |
-//! | `empty-expression`, `too-deep` | nothing: there is no tree |
-//!
-//! # The tree
-//!
-//! The query holds the terms that parsed as written, and only those: a term the mending
-//! touched (joined, cut, or put in) is left out, so that every term, and every lint about
-//! it, stands at its place in the input. Its spans and its [`source`](crate::Query::source)
-//! are the input's. It is `None` when nothing parsed.
+//! Parsing that reports every syntax error of the input: [`parse_recovering`].
 
 use crate::ast::Span;
 use crate::parse::{ParseError, SyntaxErrorKind, parse_expr};
@@ -46,7 +12,7 @@ pub const MAX_ERRORS: usize = 64;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Recovered {
-    /// The terms that parsed, as a query over the input (see the [module docs](self)); the
+    /// The terms that parsed, as a query over the input (see [`parse_recovering`]); the
     /// strict parse's query when there is no error.
     pub query: Option<Query>,
     /// Every syntax error, each with its code, span (into the input), line, column and help;
@@ -75,7 +41,40 @@ struct Edit {
 const PLACEHOLDER: &str = "_:_";
 
 /// Parses `input`, reporting every syntax error at once, and the query of the terms that did
-/// parse (see the [module docs](self)).
+/// parse.
+///
+/// ```
+/// let r = driftql::parse_recovering("geo-country:ru and title: login or port-tcp:443 )");
+/// let codes: Vec<_> = r.errors.iter().map(|e| e.code()).collect();
+/// assert_eq!(codes, ["space-in-term", "unbalanced-parenthesis"]);
+/// // What parsed, without the broken term; its lints still run.
+/// let q = r.query.unwrap();
+/// assert_eq!(q.to_string(), "(geo-country:ru or port-tcp:443)");
+/// assert_eq!(q.validate()[0].code, "keyword-only-type");
+/// ```
+///
+/// # How
+///
+/// The strict parser ([`crate::parse`]) runs first: on valid input, recovery costs nothing and
+/// gives the same query. On an error, the error is kept, the text is mended where it is wrong,
+/// and the strict parser runs again, until it succeeds (or up to [`MAX_ERRORS`] errors):
+///
+/// | error | mended by |
+/// |---|---|
+/// | `missing-operator` | an `and` between the two operands (the second is dropped when it is no term: a bare word) |
+/// | `space-in-term`, `dangling-escape` | removing the space or the `\` |
+/// | `missing-operand` | removing the operator that has no operand |
+/// | `unbalanced-parenthesis` | removing a stray `)`, or closing an open `(` at the end |
+/// | `missing-type`, `missing-value`, `misplaced-wildcard`, `empty-group`, `syntax` | dropping the broken term or group |
+/// | `unterminated-string` | dropping the rest of the input, which the string would hold |
+/// | `empty-expression`, `too-deep` | nothing: there is no tree |
+///
+/// # The tree
+///
+/// The query holds the terms that parsed as written, and only those: a term the mending
+/// touched (joined, cut, or put in) is left out, so that every term, and every lint about
+/// it, stands at its place in the input. Its spans and its [`source`](crate::Query::source)
+/// are the input's. It is `None` when nothing parsed.
 pub fn parse_recovering(input: &str) -> Recovered {
     match parse_expr(input) {
         Ok(expr) => Recovered {

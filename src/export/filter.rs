@@ -1,16 +1,4 @@
 //! Filtering an export: the reports that match a [`Matcher`], written one per line.
-//!
-//! # Speed
-//!
-//! Line input is read on as many threads as the machine has cores, and its output comes out
-//! in input order. Before any JSON is read, a prefilter derived from the query picks the
-//! lines that may match (those that hold one of the query's literals; see
-//! [`prefilter`](super::prefilter) for why no matching line is left out). A line that cannot
-//! match is skipped without being read in full — unless it does not look like a whole JSON
-//! object or array (`{…}` or `[…]`), which is read, so that a cut or broken line is still
-//! reported. So a line that looks whole but is broken inside, and cannot match, is not
-//! reported: [`Filter::strict`] reads every line in full. Document input (pretty-printed JSON)
-//! is read on one thread, in full.
 
 use std::io::{self, Read, Write};
 
@@ -21,6 +9,18 @@ use crate::eval::Matcher;
 
 /// A [`Sink`] that writes the reports a matcher accepts, as [`Emit`] says; bad lines and
 /// reports go to `on_bad`.
+///
+/// # Speed
+///
+/// Line input is read on as many threads as the machine has cores, and its output comes out
+/// in input order. Before any JSON is read, a prefilter derived from the query picks the
+/// lines that may match (those that hold one of the query's literals; see
+/// [the prefilter](super#the-prefilter-of-filter) for why no matching line is left out). A line that cannot
+/// match is skipped without being read in full — unless it does not look like a whole JSON
+/// object or array (`{…}` or `[…]`), which is read, so that a cut or broken line is still
+/// reported. So a line that looks whole but is broken inside, and cannot match, is not
+/// reported: [`Filter::strict`] reads every line in full. Document input (pretty-printed JSON)
+/// is read on one thread, in full.
 pub struct Filter<W, B> {
     matcher: Matcher,
     out: W,
@@ -81,7 +81,7 @@ impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Filter<W, B> {
     }
 
     /// Reads every line in full, even those the prefilter says cannot match, so that every
-    /// bad line is reported (default: off; see [Speed](self#speed)).
+    /// bad line is reported (default: off; see [Speed](Filter#speed)).
     #[must_use]
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;

@@ -1,24 +1,6 @@
-//! The prefilter: which lines of an export may match a query, told from their raw bytes before
-//! any JSON is read.
-//!
-//! From the compiled query ([`Matcher`]) comes what the text of a matching report must hold
-//! (its *needs*: literals, all or any of them). Of those, the prefilter keeps a **cover**: a set
-//! of literals of which every matching line holds at least one (for `a and b`, the cover of
-//! whichever operand's literals are longest; for `a or b`, both covers together; a `not`, an
-//! `ip` block or a value outside plain ASCII has none, and then every line is read). A line is a
-//! candidate when it holds a literal of the cover, compared ignoring ASCII case.
-//!
-//! # Why it is sound
-//!
-//! Every rule the literals come from compares ASCII letters ignoring case, and words, hosts,
-//! ports and keywords are contiguous text of the item's value (or context): so a value that
-//! matches holds the literal, in some case. Written in JSON, a value's characters appear as
-//! they are, except escaped ones: `\"`, `\\` and control characters (which no literal holds),
-//! and anything a writer chose to write as `\uXXXX` or `\/`. Two characters outside ASCII
-//! lowercase to ASCII letters (`İ` and the Kelvin sign `K`), so a value holding them can match
-//! a literal it does not spell. A line holding `\u`, `\/`, `İ` or `K` is therefore always a
-//! candidate. The property tests and the `eval` fuzz target check that no line a full match
-//! accepts is ever left out.
+//! The prefilter of [`Filter`](super::Filter): which lines of an export may match a query,
+//! told from their raw bytes; what it does, and why it is sound, is in the
+//! [module docs](super).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 

@@ -69,6 +69,9 @@ enum Command {
     /// Store the API token once (login), see which account it is (status), or remove it
     /// (logout).
     Auth(auth::AuthArgs),
+    /// Run the language server on standard input and output, for editors: diagnostics, quick
+    /// fixes, formatting, completion and hover for files of one expression a line (`*.dql`).
+    Lsp,
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `driftql man > ~/.local/share/man/man1/driftql.1`.
@@ -164,6 +167,7 @@ fn main() -> ExitCode {
         Command::Auth(args) => auth::auth(args),
         Command::Completions(args) => completions(&args),
         Command::Man => man(),
+        Command::Lsp => lsp(),
     };
     ExitCode::from(code.unwrap_or_else(|status| status))
 }
@@ -180,6 +184,17 @@ fn completions(args: &CompletionsArgs) -> Status {
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "driftql", &mut out);
     write_out(&out)
+}
+
+/// Runs the language server until the editor shuts it down.
+fn lsp() -> Status {
+    match driftql::lsp::run_stdio() {
+        Ok(()) => Ok(Exit::Ok),
+        Err(e) => {
+            eprintln!("driftql: the language server stopped: {e}");
+            Err(Exit::Io)
+        }
+    }
 }
 
 /// Prints the manual page.
