@@ -1,6 +1,7 @@
 //! Parsing that reports every syntax error of the input: [`parse_recovering`].
 
 use crate::ast::Span;
+use crate::diagnostic::Diagnostic;
 use crate::parse::{ParseError, SyntaxErrorKind, parse_expr};
 use crate::query::Query;
 
@@ -24,6 +25,19 @@ impl Recovered {
     /// Whether the input parsed without error.
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// Every finding about the input, sorted by position: each syntax error, and the lints
+    /// ([`Query::validate`]) of what parsed. What `driftql check`, the language server and the
+    /// Python package's `check` report.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut diagnostics: Vec<Diagnostic> =
+            self.errors.iter().map(|e| e.diagnostic().clone()).collect();
+        if let Some(q) = &self.query {
+            diagnostics.extend(q.validate());
+        }
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        diagnostics
     }
 }
 

@@ -237,6 +237,13 @@ impl SearchBuilder {
         check(&self.params, self.endpoint)
     }
 
+    /// Sets every parameter at once, replacing those set before: for a search read from
+    /// name/value pairs ([`SearchRequest::from_pairs`]).
+    pub fn with_params(mut self, params: SearchParams) -> Self {
+        self.params = params;
+        self
+    }
+
     /// The parameters as they stand.
     pub fn params(&self) -> &SearchParams {
         &self.params
@@ -424,6 +431,13 @@ pub struct SummaryBuilder {
 }
 
 impl SummaryBuilder {
+    /// Sets every summary parameter at once, the summarised type included, replacing those set
+    /// before: for a summary read from name/value pairs ([`SearchRequest::from_pairs`]).
+    pub fn with_summary(mut self, summary: SummaryParams) -> Self {
+        self.summary = summary;
+        self
+    }
+
     /// `summary_context` (repeatable): count only items of this context.
     pub fn context(mut self, context: impl Into<String>) -> Self {
         self.summary.contexts.push(context.into());

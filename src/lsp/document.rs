@@ -59,15 +59,7 @@ fn analyse(line: &str) -> LineKind {
     }
     let recovered = parse_recovering(line);
     let whole = recovered.is_ok();
-    let mut diagnostics: Vec<Diagnostic> = recovered
-        .errors
-        .into_iter()
-        .map(crate::ParseError::into_diagnostic)
-        .collect();
-    if let Some(q) = &recovered.query {
-        diagnostics.extend(q.validate());
-    }
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    let diagnostics = recovered.diagnostics();
     LineKind::Expression {
         diagnostics,
         query: recovered.query,

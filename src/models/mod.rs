@@ -60,7 +60,7 @@ pub enum Endpoint {
 }
 
 /// The parameters of a page or a summary, which every search endpoint takes.
-const PAGE_AND_SUMMARY: &[&str] = &[
+pub const PAGE_AND_SUMMARY: &[&str] = &[
     "page",
     "summarize",
     "summary_context",

@@ -55,15 +55,7 @@ fn check_source(source: &str, args: &CheckArgs) -> Outcome {
     let recovered = driftql::parse_recovering(source);
     if !recovered.is_ok() {
         // Every syntax error, and the lints of what parsed, in the order of the input.
-        let mut diagnostics: Vec<Diagnostic> = recovered
-            .errors
-            .into_iter()
-            .map(driftql::ParseError::into_diagnostic)
-            .collect();
-        if let Some(q) = &recovered.query {
-            diagnostics.extend(q.validate());
-        }
-        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        let diagnostics = recovered.diagnostics();
         return Outcome {
             canonical: None,
             diagnostics,
