@@ -19,7 +19,6 @@ echo "== the Python package"
 if [[ ! -x $venv/bin/python ]]; then
     "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -r python/requirements-test.txt
 # maturin runs from the environment's bin; the build backend finds it on PATH.
 PATH="$PWD/$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev" \

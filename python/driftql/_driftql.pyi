@@ -12,7 +12,6 @@ from typing import (
     Literal,
     Mapping,
     Optional,
-    Sequence,
     Tuple,
     Union,
     overload,
@@ -22,7 +21,7 @@ __version__: str
 
 Report = Dict[str, Any]
 _Param = Union[str, int, bool, date, IPv4Address, IPv6Address, IPv4Network, IPv6Network, "Query"]
-_ParamValue = Union[_Param, Sequence[_Param], None]
+_ParamValue = Union[_Param, List[_Param], Tuple[_Param, ...], None]
 
 class Query:
     @property
@@ -44,6 +43,7 @@ class Fix:
     def span(self) -> Tuple[int, int]: ...
     @property
     def replacement(self) -> str: ...
+    def __hash__(self) -> int: ...
 
 class Diagnostic:
     @property
@@ -64,6 +64,7 @@ class Diagnostic:
     def help(self) -> Optional[str]: ...
     @property
     def fix(self) -> Optional[Fix]: ...
+    def __hash__(self) -> int: ...
 
 def parse(text: str) -> Query: ...
 def fmt(text: str) -> str: ...
@@ -104,16 +105,16 @@ class Matcher:
         errors: _Errors = "warn",
         strict: bool = False,
         raw: Literal[True],
-    ) -> RawMatches: ...
+    ) -> _RawMatches: ...
     def count(self, path: Union[str, "os.PathLike[str]"], *, strict: bool = False) -> int: ...
 
 class Matches(Iterator[Report]):
     def __iter__(self) -> Matches: ...
     def __next__(self) -> Report: ...
 
-# The same class at run time (`Matches`), yielding bytes.
-class RawMatches(Iterator[bytes]):
-    def __iter__(self) -> RawMatches: ...
+# At run time the same class as `Matches`, yielding bytes (`raw=True`).
+class _RawMatches(Iterator[bytes]):
+    def __iter__(self) -> _RawMatches: ...
     def __next__(self) -> bytes: ...
 
 _Endpoint = Literal["protocols", "domains", "favicons", "rdns", "ct-log"]
@@ -158,6 +159,7 @@ class Client:
         expression: Union[Query, str, None] = None,
         *,
         endpoint: _Endpoint = "protocols",
+        page: int = 0,
         max_pages: Optional[int] = None,
         **params: _ParamValue,
     ) -> ReportIter: ...
@@ -167,8 +169,8 @@ class Client:
         *,
         field: str,
         endpoint: _Endpoint = "protocols",
-        context: Union[str, Sequence[str], None] = None,
-        no_context: Union[str, Sequence[str], None] = None,
+        context: Union[str, List[str], Tuple[str, ...], None] = None,
+        no_context: Union[str, List[str], Tuple[str, ...], None] = None,
         limit: Optional[int] = None,
         cardinality: Optional[bool] = None,
         **params: _ParamValue,

@@ -6,11 +6,30 @@ control characters escaped: the token never appears in an exception, its ``repr`
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 
 class Error(Exception):
-    """The base class of driftql's errors."""
+    """The base class of driftql's errors.
+
+    Every error keeps the keyword attributes it was built with, so that it pickles (to and from
+    a process pool) with them.
+    """
+
+    def __init__(self, message: str = "", **attributes: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self._attributes = attributes
+        for name, value in attributes.items():
+            setattr(self, name, value)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self._attributes))
+
+
+def _rebuild(cls: Any, message: str, attributes: Any) -> Error:
+    error: Error = cls(message, **attributes)
+    return error
 
 
 class SyntaxError(Error, ValueError):  # noqa: A001 - the name the module promises
@@ -18,6 +37,13 @@ class SyntaxError(Error, ValueError):  # noqa: A001 - the name the module promis
 
     ``str()`` is the rendering with the source line and a caret under the error.
     """
+
+    code: str
+    span: Tuple[int, int]
+    line: int
+    column: int
+    help: Optional[str]
+    rendered: str
 
     def __init__(
         self,
@@ -30,14 +56,10 @@ class SyntaxError(Error, ValueError):  # noqa: A001 - the name the module promis
         help: Optional[str] = None,
         rendered: Optional[str] = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.span = span
-        self.line = line
-        self.column = column
-        self.help = help
-        self.rendered = rendered or message
+        super().__init__(
+            message, code=code, span=span, line=line, column=column, help=help,
+            rendered=rendered or message,
+        )
 
     def __str__(self) -> str:
         return self.rendered
@@ -55,11 +77,11 @@ class InvalidQuery(Error, ValueError):
     ``diagnostics`` holds every finding (errors and warnings); ``str()`` renders them all.
     """
 
+    diagnostics: List[Any]
+    rendered: str
+
     def __init__(self, message: str, *, diagnostics: Sequence[Any] = (), rendered: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.diagnostics = list(diagnostics)
-        self.rendered = rendered or message
+        super().__init__(message, diagnostics=list(diagnostics), rendered=rendered or message)
 
     def __str__(self) -> str:
         return self.rendered
@@ -69,10 +91,10 @@ class InvalidRequest(Error, ValueError):
     """A parameter of a request is refused (a bad date, no expression and no ``ip``, ...):
     nothing was sent. ``codes`` names each problem."""
 
+    codes: List[str]
+
     def __init__(self, message: str, *, codes: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.codes = list(codes)
+        super().__init__(message, codes=list(codes))
 
 
 class ConfigError(Error, ValueError):
@@ -86,12 +108,14 @@ class ReportError(Error, ValueError):
 class ApiError(Error):
     """The API answered with an error status (``status``), or could not be used."""
 
-    def __init__(self, message: str, *, status: Optional[int] = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        #: For a page of ``Client.reports`` that failed: its number, where to resume.
-        self.page: Optional[int] = None
+    status: Optional[int]
+    #: For a page of ``Client.reports`` that failed: its number, to pass as ``page=`` to go on.
+    page: Optional[int]
+
+    def __init__(
+        self, message: str, *, status: Optional[int] = None, page: Optional[int] = None
+    ) -> None:
+        super().__init__(message, status=status, page=page)
 
 
 class Unauthorized(ApiError):
@@ -109,11 +133,19 @@ class QuotaExceeded(ApiError):
 class RateLimited(ApiError):
     """HTTP 429 still after every retry; ``retry_after`` is the server's wait, in seconds."""
 
+    retry_after: Optional[float]
+
     def __init__(
-        self, message: str, *, status: Optional[int] = None, retry_after: Optional[float] = None
+        self,
+        message: str,
+        *,
+        status: Optional[int] = None,
+        page: Optional[int] = None,
+        retry_after: Optional[float] = None,
     ) -> None:
-        super().__init__(message, status=status)
+        super().__init__(message, status=status, page=page)
         self.retry_after = retry_after
+        self._attributes["retry_after"] = retry_after
 
 
 class BodyTooLarge(ApiError):

@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use driftql::Report;
 use driftql::client::{self as dq, Cache, Error, Reports};
 use driftql::models::{Answer, Endpoint, PAGE_AND_SUMMARY, SearchRequest};
 use futures::StreamExt;
@@ -53,11 +54,18 @@ where
 /// The Python exception for an error of the client. Its message is the crate's, in which the
 /// token never appears.
 pub fn api_error(py: Python<'_>, error: Error) -> PyErr {
+    api_error_at(py, error, None)
+}
+
+/// [`api_error`] of a page of a stream, which names it (`.page`: where to go on).
+fn api_error_at(py: Python<'_>, error: Error, page: Option<u32>) -> PyErr {
     let message = error.to_string();
     let status = error.status();
     let name = match &error {
-        Error::InvalidQuery(_) => "InvalidQuery",
-        Error::InvalidRequest(_) => "InvalidRequest",
+        // The expression is checked before the request is built (`expression`), so this
+        // comes only from a term checked by the crate on its own.
+        Error::InvalidQuery(_) => return errors::plain(py, "InvalidQuery", &message),
+        Error::InvalidRequest(_) => return errors::plain(py, "InvalidRequest", &message),
         Error::Unauthorized { .. } => "Unauthorized",
         Error::QuotaExceeded { .. } | Error::OverBudget { .. } => "QuotaExceeded",
         Error::Forbidden { .. } => "Forbidden",
@@ -66,7 +74,7 @@ pub fn api_error(py: Python<'_>, error: Error) -> PyErr {
         Error::Decode { .. } => "DecodeError",
         Error::Transport { .. } => "TransportError",
         Error::Api { .. } => "ApiError",
-        _ => "Error",
+        _ => return errors::plain(py, "Error", &message),
     };
     let retry_after = match &error {
         Error::RateLimited { retry_after } => retry_after.map(|d| d.as_secs_f64()),
@@ -74,6 +82,7 @@ pub fn api_error(py: Python<'_>, error: Error) -> PyErr {
     };
     errors::raise(py, name, &message, |kw| {
         kw.set_item("status", status)?;
+        kw.set_item("page", page)?;
         if name == "RateLimited" {
             kw.set_item("retry_after", retry_after)?;
         }
@@ -307,25 +316,29 @@ impl Client {
         })
     }
 
-    /// Every report of a search, as dicts, page after page (several pages in flight, each
-    /// report once), up to `max_pages` pages or the API's cap of 100: a search that stops
-    /// short of its results warns with `TruncatedWarning`. Parameters as for `search`.
-    #[pyo3(signature = (expression = None, *, endpoint = "protocols", max_pages = None, **params))]
+    /// Every report of a search, as dicts, page after page from `page` (several pages in
+    /// flight, each report once), up to `max_pages` pages or the API's cap of 100: a search
+    /// that stops short of its results warns with `TruncatedWarning`. A page that fails raises
+    /// with its number in `.page`: pass it as `page` to go on. Parameters as for `search`.
+    #[pyo3(signature = (expression = None, *, endpoint = "protocols", page = 0, max_pages = None, **params))]
     fn reports(
         &self,
         py: Python<'_>,
         expression: Option<&Bound<'_, PyAny>>,
         endpoint: &str,
+        page: u32,
         max_pages: Option<u32>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ReportIter> {
         let endpoint = self::endpoint(endpoint)?;
-        let own: Vec<_> = self::expression(py, expression)?
-            .map(|e| ("expression".to_owned(), e))
-            .into_iter()
-            .collect();
+        let mut own = vec![("page".to_owned(), page.to_string())];
+        own.extend(self::expression(py, expression)?.map(|e| ("expression".to_owned(), e)));
         let request = request(py, endpoint, own, params, "reports")?;
-        let mut builder = self.builder(endpoint, request);
+        let start = match request.answer {
+            Answer::Results(p) => p.get(),
+            Answer::Summary(_) => 0,
+        };
+        let mut builder = self.builder(endpoint, request).page(start);
         if let Some(n) = max_pages {
             builder = builder.max_pages(n);
         }
@@ -334,6 +347,7 @@ impl Client {
             runtime: Arc::clone(&self.runtime),
             state: Mutex::new(Stream {
                 reports: Some(reports),
+                pending: None,
                 warned: false,
             }),
         })
@@ -436,8 +450,10 @@ impl Page {
 }
 
 struct Stream {
-    /// `None` once the stream has ended (or while a call is waiting on it).
+    /// `None` once the stream has ended.
     reports: Option<Reports>,
+    /// A report fetched but not yet given (the warning before it was turned into an error).
+    pending: Option<Report>,
     warned: bool,
 }
 
@@ -455,37 +471,46 @@ impl ReportIter {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let mut state = crate::errors::lock_iterator(&self.state)?;
-        let Some(mut reports) = state.reports.take() else {
+        let mut guard = crate::errors::lock_iterator(&self.state)?;
+        let state = &mut *guard;
+        if let Some(report) = state.pending.take() {
+            return Ok(Some(pythonize::pythonize(py, &report)?.unbind()));
+        }
+        let Some(reports) = state.reports.as_mut() else {
             return Ok(None);
         };
-        let next = wait(py, &self.runtime, async move {
-            let next = reports.next().await;
-            (reports, next)
-        })?;
-        let (reports, next) = next;
-        if let Some(t) = reports.truncation().filter(|_| !state.warned) {
-            state.warned = true;
-            errors::warn(py, "TruncatedWarning", &t.to_string())?;
-        }
+        // Interrupted (Ctrl-C), the stream stays as it was: the next call goes on.
+        let next = wait(py, &self.runtime, reports.next())?;
+        let truncation = reports
+            .truncation()
+            .filter(|_| !state.warned)
+            .map(ToString::to_string);
         match next {
             Some(Ok(report)) => {
-                state.reports = Some(reports);
+                if let Some(t) = truncation {
+                    state.warned = true;
+                    if let Err(e) = errors::warn(py, "TruncatedWarning", &t) {
+                        state.pending = Some(report);
+                        return Err(e);
+                    }
+                }
                 Ok(Some(pythonize::pythonize(py, &report)?.unbind()))
             }
             Some(Err(e)) => {
+                state.reports = None;
                 let page = e.page;
-                Err(page_error(py, page, e.into_error()))
+                Err(api_error_at(py, e.into_error(), Some(page)))
             }
-            None => Ok(None),
+            None => {
+                state.reports = None;
+                match truncation {
+                    Some(t) => {
+                        state.warned = true;
+                        errors::warn(py, "TruncatedWarning", &t).map(|()| None)
+                    }
+                    None => Ok(None),
+                }
+            }
         }
     }
-}
-
-/// The error of a failed page, which says where to resume.
-fn page_error(py: Python<'_>, page: u32, error: Error) -> PyErr {
-    let err = api_error(py, error);
-    let value = err.value(py);
-    let _ = value.setattr("page", page);
-    err
 }

@@ -40,10 +40,10 @@ pub fn plain(py: Python<'_>, name: &str, message: impl std::fmt::Display) -> PyE
     raise(py, name, &message.to_string(), |_| Ok(()))
 }
 
-/// Warns with `driftql._errors.<category>`, pointing at the caller's line.
+/// Warns with `driftql._errors.<category>`, pointing at the line of Python that called in.
 pub fn warn(py: Python<'_>, category: &str, message: &str) -> PyResult<()> {
     let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    PyErr::warn(py, &class(py, category)?, &message, 2)
+    PyErr::warn(py, &class(py, category)?, &message, 1)
 }
 
 /// A syntax error of `source`, with the caret rendering as its text.

@@ -3,14 +3,16 @@
 //! A file is read by the crate's export reader, the one behind `driftql filter` (every layout
 //! it reads, its prefilter and its threads), on a thread of its own; the matching reports come
 //! to Python in blocks of lines through a bounded channel, and each becomes a dict by
-//! `json.loads`. So memory stays bounded, the GIL is free while the file is read, and dropping
-//! the iterator stops the reading.
+//! `json.loads`. So memory stays bounded, the GIL is free while the file is read (a wait looks
+//! for Ctrl-C every 100 ms), and a dropped iterator stops the reading at the next block it
+//! would have sent.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::time::Duration;
 
 use driftql::export::{Bad, Emit, Filter, ReadOptions};
 use driftql::{MatchOptions, Report};
@@ -52,10 +54,53 @@ pub fn checked_query(py: Python<'_>, query: &Bound<'_, PyAny>) -> PyResult<drift
     Ok(query)
 }
 
-/// A report from a dict, or `driftql.ReportError` (a `ValueError`) saying why it is none.
+/// A report from a dict in the API's shape, read the way the export reader reads a line: the
+/// dict written as JSON (`json.dumps`, which refuses what JSON cannot hold, and nesting too
+/// deep for Python's recursion limit) and the text read by the crate (whose JSON reader stops
+/// at 128 levels). `Err` says why it is no report.
+fn report_of(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Result<Report, String>> {
+    let dumps = JSON_DUMPS.get_or_try_init(py, || {
+        py.import("json")?.getattr("dumps").map(Bound::unbind)
+    })?;
+    let text = match dumps.bind(py).call1((value,)) {
+        Ok(text) => text.extract::<String>()?,
+        Err(e) => return Ok(Err(format!("not a report: {}", e.value(py)))),
+    };
+    Ok(serde_json::from_str::<Report>(&text).map_err(|e| format!("not a report: {e}")))
+}
+
+/// [`report_of`], or `driftql.ReportError` (a `ValueError`) saying why it is no report.
 fn report(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Report> {
-    pythonize::depythonize::<Report>(value)
-        .map_err(|e| errors::plain(py, "ReportError", format!("not a report: {e}")))
+    report_of(py, value)?.map_err(|message| errors::plain(py, "ReportError", message))
+}
+
+/// How long a wait on the reading thread lasts before it looks for a signal (Ctrl-C).
+const TICK: Duration = Duration::from_millis(100);
+
+/// The next message of `slot`'s receiver, waited for with the GIL released, looking for
+/// signals (Ctrl-C) every [`TICK`]; `None` once the sending side is gone. Interrupted, the
+/// receiver stays in `slot`.
+fn receive<T: Send>(py: Python<'_>, slot: &mut Option<Receiver<T>>) -> PyResult<Option<T>> {
+    loop {
+        let Some(rx) = slot.take() else {
+            return Ok(None);
+        };
+        let (rx, got) = py.detach(move || {
+            let got = rx.recv_timeout(TICK);
+            (rx, got)
+        });
+        match got {
+            Ok(message) => {
+                *slot = Some(rx);
+                return Ok(Some(message));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                *slot = Some(rx);
+                py.check_signals()?;
+            }
+            Err(RecvTimeoutError::Disconnected) => return Ok(None),
+        }
+    }
 }
 
 /// What to do with a line or dict that is not a report.
@@ -167,21 +212,29 @@ impl Matcher {
         })
     }
 
-    /// How many reports of the export at `path` match (as `driftql filter --count`).
+    /// How many reports of the export at `path` match (as `driftql filter --count`). Ctrl-C
+    /// interrupts the wait; the reading, on a thread of its own, then runs to its end unseen.
     #[pyo3(signature = (path, *, strict = false))]
     fn count(&self, py: Python<'_>, path: &Bound<'_, PyAny>, strict: bool) -> PyResult<u64> {
         let given = path;
         let path: PathBuf = given.extract()?;
         let file = open(py, &path, given)?;
         let matcher = self.matcher.clone();
-        let counted = py.detach(move || {
-            Filter::new(matcher, io::sink(), Emit::Count, |_: &Bad| Ok(()))
-                .strict(strict)
-                .run(file, &ReadOptions::default())
-        });
-        counted
-            .map(|c| c.matched)
-            .map_err(|e| read_error(&path, &e.to_string()))
+        let (tx, rx) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("driftql-count".into())
+            .spawn(move || {
+                let counted = Filter::new(matcher, io::sink(), Emit::Count, |_: &Bad| Ok(()))
+                    .strict(strict)
+                    .run(file, &ReadOptions::default());
+                let _ = tx.send(counted.map(|c| c.matched).map_err(|e| e.to_string()));
+            })
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+        match receive(py, &mut Some(rx))? {
+            Some(Ok(matched)) => Ok(matched),
+            Some(Err(e)) => Err(read_error(&path, &e)),
+            None => Err(read_error(&path, "the reading stopped")),
+        }
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -366,6 +419,7 @@ pub struct Matches {
 }
 
 static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static JSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 #[pymethods]
 impl Matches {
@@ -409,10 +463,10 @@ impl Matches {
             else {
                 return Ok(None);
             };
-            match pythonize::depythonize::<Report>(&item) {
+            match report_of(py, &item)? {
                 Ok(r) if self.matcher.matches(&r) => return Ok(Some(item.unbind())),
                 Ok(_) => {}
-                Err(e) => self.told(py, format!("not a report: {e}"))?,
+                Err(message) => self.told(py, message)?,
             }
         }
     }
@@ -429,27 +483,24 @@ impl Matches {
                 }
                 return loads.bind(py).call1((bytes,)).map(|d| Some(d.unbind()));
             }
-            let Some(rx) = file.rx.take() else {
+            if file.rx.is_none() {
                 return Ok(None);
-            };
-            let (rx, msg) = py.detach(move || {
-                let msg = rx.recv();
-                (rx, msg)
-            });
-            match msg {
-                Ok(Msg::Lines(block)) => {
+            }
+            match receive(py, &mut file.rx)? {
+                Some(Msg::Lines(block)) => {
                     file.block = block;
                     file.at = 0;
-                    file.rx = Some(rx);
                 }
-                Ok(Msg::Bad(bad)) => {
-                    file.rx = Some(rx);
+                Some(Msg::Bad(bad)) => {
                     let message = format!("{}:{}: {}", file.path.display(), bad.at, bad.message);
                     self.told(py, message)?;
                 }
-                Ok(Msg::Done(Ok(()))) => return Ok(None),
-                Ok(Msg::Done(Err(e))) => return Err(read_error(&file.path, &e)),
-                Err(_) => return Err(read_error(&file.path, "the reading stopped")),
+                Some(Msg::Done(Ok(()))) => {
+                    file.rx = None;
+                    return Ok(None);
+                }
+                Some(Msg::Done(Err(e))) => return Err(read_error(&file.path, &e)),
+                None => return Err(read_error(&file.path, "the reading stopped")),
             }
         }
     }

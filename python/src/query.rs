@@ -24,10 +24,11 @@ pub struct Query {
 }
 
 impl Query {
-    fn built(py: Python<'_>, expr: driftql::Expr) -> PyResult<Query> {
+    /// A built tree as a query: refused (`ValueError`) only when it nests too deep.
+    fn built(expr: driftql::Expr) -> PyResult<Query> {
         driftql::Query::try_from(expr)
             .map(|inner| Query { inner })
-            .map_err(|e| errors::syntax_error(py, "", &e))
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.message().to_owned()))
     }
 }
 
@@ -96,26 +97,26 @@ impl Query {
         h.finish()
     }
 
-    fn __and__(&self, py: Python<'_>, other: &Bound<'_, Query>) -> PyResult<Query> {
+    fn __and__(&self, other: &Bound<'_, Query>) -> PyResult<Query> {
         let expr = self
             .inner
             .expr()
             .clone()
             .and(other.get().inner.expr().clone());
-        Query::built(py, expr)
+        Query::built(expr)
     }
 
-    fn __or__(&self, py: Python<'_>, other: &Bound<'_, Query>) -> PyResult<Query> {
+    fn __or__(&self, other: &Bound<'_, Query>) -> PyResult<Query> {
         let expr = self
             .inner
             .expr()
             .clone()
             .or(other.get().inner.expr().clone());
-        Query::built(py, expr)
+        Query::built(expr)
     }
 
-    fn __invert__(&self, py: Python<'_>) -> PyResult<Query> {
-        Query::built(py, !self.inner.expr().clone())
+    fn __invert__(&self) -> PyResult<Query> {
+        Query::built(!self.inner.expr().clone())
     }
 }
 
@@ -125,8 +126,8 @@ pub fn py_repr(py: Python<'_>, text: &str) -> PyResult<String> {
 }
 
 /// A machine-applicable edit: replace the characters of `span` with `replacement`.
-#[pyclass(frozen, module = "driftql", eq)]
-#[derive(Clone, PartialEq, Eq)]
+#[pyclass(frozen, module = "driftql", eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Fix {
     /// `(start, end)`, in characters of the source.
     #[pyo3(get)]
@@ -149,8 +150,8 @@ impl Fix {
 }
 
 /// One finding about a query: a syntax error or a lint.
-#[pyclass(frozen, module = "driftql", eq)]
-#[derive(Clone, PartialEq, Eq)]
+#[pyclass(frozen, module = "driftql", eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// A stable kebab-case code, e.g. `keyword-only-type`.
     #[pyo3(get)]
@@ -281,5 +282,5 @@ pub fn term(
     if let Some(context) = context {
         term = term.with_context(context);
     }
-    Query::built(py, term.into())
+    Query::built(term.into())
 }

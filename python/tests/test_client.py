@@ -42,9 +42,26 @@ def test_every_report_once_across_pages(client: driftql.Client) -> None:
 
 
 def test_a_page_budget_warns_of_what_it_leaves(client: driftql.Client) -> None:
-    with pytest.warns(driftql.TruncatedWarning, match="match"):
+    count = client.search("port-tcp:443").result_count
+    with pytest.warns(driftql.TruncatedWarning, match=f"{count:,}|{count}") as caught:
         got = list(client.reports("port-tcp:443", max_pages=2))
     assert len(got) == 200
+    (warning,) = caught.list
+    assert warning.filename == __file__, "the warning points at the caller's line"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        everything = [r["id"] for r in client.reports("geo-country=US")]
+    assert len(everything) == len(set(everything))
+    # A warning turned into an error loses no report: the iteration goes on after it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", driftql.TruncatedWarning)
+        it = client.reports("port-tcp:443", max_pages=2)
+        ids: List[str] = []
+        with pytest.raises(driftql.TruncatedWarning):
+            for r in it:
+                ids.append(r["id"])
+        ids.extend(r["id"] for r in it)
+    assert ids == [r["id"] for r in got]
 
 
 def test_parameters_by_name(client: driftql.Client) -> None:

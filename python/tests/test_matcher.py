@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Dict, List
@@ -93,6 +95,13 @@ def test_bad_lines_warn_raise_or_are_skipped(tmp_path: Path) -> None:
         assert len(list(m.filter(path, errors="ignore"))) == 100
     with pytest.raises(driftql.ReportError):
         m.matches({"date": "2024-01-01"})
+    deep: List[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(driftql.ReportError):
+        m.matches({"date": "2024-01-01", "id": "x", "items": [], "extra": deep})
+    with pytest.raises(driftql.ReportError, match="not a report"):
+        m.matches({"date": "2024-01-01", "id": "x", "items": [], "when": object()})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert [r["id"] for r in m.filter([{"id": "x"}, ROWS[0]])] == [ROWS[0]["id"]]
@@ -126,12 +135,21 @@ def test_errors_in_the_query_or_the_path() -> None:
         driftql.Matcher("port-tcp:443").filter([], errors="loud")  # type: ignore[call-overload]
 
 
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
 def test_a_dropped_iterator_stops_the_reading(export: Path) -> None:
     m = driftql.Matcher("port-tcp:443 or not port-tcp:443")
+    before = _threads()
     for _ in range(20):
         it = m.filter(export)
         assert next(it)["id"] == ROWS[0]["id"]
         del it
+    deadline = time.monotonic() + 10
+    while _threads() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _threads() <= before, "the reading threads of dropped iterators ended"
     q = driftql.parse("port-tcp:443")
     assert driftql.Matcher(q).query == q
     assert repr(driftql.Matcher(q, slop=1)) == "Matcher('port-tcp:443', slop=1, host_in_url=False)"
