@@ -50,8 +50,9 @@
 //!   (`is_metadata`) are candidates like any other item.
 //! - **Pseudo-types.** `protocol=X` selects `server-banner` items whose context is `X`;
 //!   `http-header-name=X` selects `http-header` items whose context is `X`. Both compare
-//!   case-sensitively (`protocol=HTTP` does not match the context `http`); with `*` the context
-//!   only has to start with `X`. The item's value plays no part.
+//!   case-sensitively, as their rows of the registry say (`case_sensitive`: `protocol=HTTP` does
+//!   not match the context `http`); with `*` the context only has to start with `X`. The item's
+//!   value plays no part.
 //! - **`search-term`** selects items of every type and matches their values as text.
 //! - **Text match** (`:` on text types, on `search-term` and on types the crate does not know):
 //!   both sides are lowercased and split into words at every character that is not
@@ -410,8 +411,12 @@ enum Class {
     Asn,
     /// A case-insensitive keyword type (`geo-country`).
     Keyword,
-    /// A pseudo-type: compares the context of items of the given type, case-sensitively.
-    Pseudo(&'static str),
+    /// A pseudo-type: compares the context of items of the given type, case-sensitively when
+    /// the registry says so (`protocol`, `http-header-name`), else ignoring case.
+    Pseudo {
+        of: &'static str,
+        case_sensitive: bool,
+    },
     /// `search-term`: text over items of every type.
     Any,
     /// Text types, and every type not listed.
@@ -423,7 +428,10 @@ fn classify(ty: &str) -> Class {
         return Class::Text;
     };
     match (info.selects, info.kind) {
-        (Selects::ContextOf(of), _) => Class::Pseudo(of),
+        (Selects::ContextOf(of), _) => Class::Pseudo {
+            of,
+            case_sensitive: info.case_sensitive,
+        },
         (Selects::Every, _) => Class::Any,
         (_, Kind::Ip) => Class::Ip,
         (_, Kind::Host) => Class::Host,
@@ -468,6 +476,8 @@ enum Test {
     Keyword { value: Box<str>, prefix: bool },
     /// Case-sensitive equality (or prefix) of the item's context.
     Context { value: Box<str>, prefix: bool },
+    /// Case-insensitive equality (or prefix) of the item's context; holds the lowercased value.
+    ContextIgnoringCase { value: Box<str>, prefix: bool },
     /// The value is an address inside the block.
     Ip(IpNet),
     /// The value is this port number.
@@ -550,11 +560,18 @@ impl TermMatcher {
                     prefix,
                 },
             ),
-            Class::Pseudo(real) => (
-                Select::Type(real.into()),
-                Test::Context {
-                    value: value.into(),
-                    prefix,
+            Class::Pseudo { of, case_sensitive } => (
+                Select::Type(of.into()),
+                if case_sensitive {
+                    Test::Context {
+                        value: value.into(),
+                        prefix,
+                    }
+                } else {
+                    Test::ContextIgnoringCase {
+                        value: lowercase(value).into(),
+                        prefix,
+                    }
                 },
             ),
             class @ (Class::Any | Class::Text) => {
@@ -602,7 +619,9 @@ impl TermMatcher {
             Test::Never => Needs::Nothing,
             Test::Text(p) => words(p),
             Test::Keyword { value, .. } => Needs::literal(value),
-            Test::Context { value, .. } => Needs::literal(value),
+            Test::Context { value, .. } | Test::ContextIgnoringCase { value, .. } => {
+                Needs::literal(value)
+            }
             Test::Ip(_) => Needs::Anything,
             Test::Port(port) => Needs::literal(&port.to_string()),
             Test::Asn(asn) => Needs::literal(&asn.to_string()),
@@ -665,6 +684,14 @@ impl TermMatcher {
                     ctx.starts_with(&**q)
                 } else {
                     ctx == &**q
+                }
+            }
+            Test::ContextIgnoringCase { value: q, prefix } => {
+                let ctx = item.item_context();
+                if *prefix {
+                    ci_starts_with(ctx, q)
+                } else {
+                    ci_eq(ctx, q)
                 }
             }
             Test::Ip(net) => ip_in(net, value),

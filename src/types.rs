@@ -71,18 +71,21 @@ pub struct TypeInfo {
     pub name: &'static str,
     /// How values compare.
     pub kind: Kind,
-    /// Whether `:` (match) is allowed.
+    /// Whether `:` (match) is allowed; when not, `:` is `keyword-only-type`.
     pub allows_match: bool,
-    /// Whether `=` (keyword) is allowed.
+    /// Whether `=` (keyword) is allowed: `ip=` is `ip-needs-match`, and a type without `=`
+    /// gets no `context-needs-keyword` (whose fix is `=`).
     pub allows_keyword: bool,
-    /// Whether values compare case-sensitively.
+    /// Whether values compare case-sensitively: for a pseudo-type ([`Selects::ContextOf`]), the
+    /// evaluator compares the selected items' contexts exactly when set, else ignoring case.
     pub case_sensitive: bool,
     /// What a valid value looks like.
     pub value_syntax: ValueSyntax,
     /// Which items the type selects.
     pub selects: Selects,
     /// Whether a context restriction may go with `:` (for `ip` and `host`, where the context
-    /// names where the address or name was seen).
+    /// names where the address or name was seen): such a term gets no
+    /// `context-needs-keyword`, and the language server's hover says so.
     pub context_with_match: bool,
     /// Whether searching by this type is slow (every type is searched).
     pub slow: bool,

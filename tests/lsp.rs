@@ -1,10 +1,7 @@
 //! The language server: driven in process ([`driftql::lsp::Server`]) for each feature, and
 //! through `driftql lsp`'s standard input and output, framed as an editor frames it.
 
-#![cfg(feature = "cli")]
-
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+#![cfg(feature = "lsp")]
 
 use driftql::lsp::Server;
 use serde_json::{Value, json};
@@ -256,6 +253,30 @@ fn hover_says_what_a_type_or_a_context_is() {
     assert_eq!(text(10), Value::Null, "nothing to say about a value");
 }
 
+/// The hover text of the type at `character` of `text`.
+fn hover_text(text: &str, character: u32) -> String {
+    let (server, _) = open(text);
+    let answer = request(&server, "textDocument/hover", at(0, character));
+    answer["contents"]["value"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn hover_shows_the_registry_row_of_the_type() {
+    let ip = hover_text("ip;cert-ip-address:10.0.0.1", 0);
+    assert!(ip.contains("- takes `:` only\n"), "{ip}");
+    assert!(ip.contains("- a context may go with `:`"), "{ip}");
+    for name in ["protocol", "http-header-name"] {
+        let text = hover_text(&format!("{name}=x"), 0);
+        assert!(text.contains("- takes `=` only\n"), "{text}");
+        assert!(text.contains("- case-sensitive"), "{text}");
+        assert!(!text.contains("a context may go with"), "{text}");
+    }
+    let geo = hover_text("geo-country=RU", 0);
+    assert!(geo.contains("- case-insensitive"), "{geo}");
+    let search = hover_text("search-term:login", 0);
+    assert!(search.contains("- takes `:` only\n"), "{search}");
+}
+
 #[test]
 fn a_method_it_does_not_serve_is_an_error_and_bad_params_too() {
     let server = Server::default();
@@ -269,94 +290,105 @@ fn a_method_it_does_not_serve_is_an_error_and_bad_params_too() {
     assert_eq!(code as i32, -32602);
 }
 
-/// Writes one JSON-RPC message, framed.
-fn send(to: &mut impl Write, message: &Value) {
-    let body = message.to_string();
-    write!(to, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    to.flush().unwrap();
-}
+/// Through the binary's standard input and output (needs the binary: feature `cli`).
+#[cfg(feature = "cli")]
+mod stdio {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
 
-/// Reads one framed message.
-fn receive(from: &mut impl BufRead) -> Value {
-    let mut length = None;
-    loop {
-        let mut header = String::new();
-        assert!(
-            from.read_line(&mut header).unwrap() > 0,
-            "the server closed its output"
-        );
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some(n) = header.strip_prefix("Content-Length: ") {
-            length = Some(n.parse::<usize>().unwrap());
-        }
+    use serde_json::{Value, json};
+
+    use super::URI;
+
+    /// Writes one JSON-RPC message, framed.
+    fn send(to: &mut impl Write, message: &Value) {
+        let body = message.to_string();
+        write!(to, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        to.flush().unwrap();
     }
-    let mut body = vec![0; length.expect("a Content-Length")];
-    from.read_exact(&mut body).unwrap();
-    serde_json::from_slice(&body).unwrap()
-}
 
-#[test]
-fn the_binary_speaks_the_protocol_on_stdio() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut to = child.stdin.take().unwrap();
-    let mut from = BufReader::new(child.stdout.take().unwrap());
-    send(
-        &mut to,
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
-    );
-    let init = receive(&mut from);
-    assert_eq!(init["id"], 1);
-    let caps = &init["result"]["capabilities"];
-    assert_eq!(caps["textDocumentSync"], 1);
-    assert_eq!(caps["positionEncoding"], "utf-16");
-    assert_eq!(init["result"]["serverInfo"]["name"], "driftql");
-    send(
-        &mut to,
-        &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-    );
-    send(
-        &mut to,
-        &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
-            {"uri": URI, "languageId": "dql", "version": 1, "text": "geo-country:ru"}}}),
-    );
-    let published = receive(&mut from);
-    assert_eq!(published["method"], "textDocument/publishDiagnostics");
-    assert_eq!(
-        published["params"]["diagnostics"][0]["code"],
-        "keyword-only-type"
-    );
-    send(
-        &mut to,
-        &json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/formatting", "params":
-            {"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}}),
-    );
-    let formatted = receive(&mut from);
-    assert_eq!(formatted["id"], 2);
-    assert_eq!(
-        formatted["result"],
-        json!([]),
-        "an expression with errors is left alone"
-    );
-    send(
-        &mut to,
-        &json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}),
-    );
-    let down = receive(&mut from);
-    assert_eq!(
-        (down["id"].clone(), down["result"].clone()),
-        (json!(3), Value::Null)
-    );
-    send(&mut to, &json!({"jsonrpc": "2.0", "method": "exit"}));
-    drop(to);
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
+    /// Reads one framed message.
+    fn receive(from: &mut impl BufRead) -> Value {
+        let mut length = None;
+        loop {
+            let mut header = String::new();
+            assert!(
+                from.read_line(&mut header).unwrap() > 0,
+                "the server closed its output"
+            );
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some(n) = header.strip_prefix("Content-Length: ") {
+                length = Some(n.parse::<usize>().unwrap());
+            }
+        }
+        let mut body = vec![0; length.expect("a Content-Length")];
+        from.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    #[test]
+    fn the_binary_speaks_the_protocol_on_stdio() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut to = child.stdin.take().unwrap();
+        let mut from = BufReader::new(child.stdout.take().unwrap());
+        send(
+            &mut to,
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+        );
+        let init = receive(&mut from);
+        assert_eq!(init["id"], 1);
+        let caps = &init["result"]["capabilities"];
+        assert_eq!(caps["textDocumentSync"], 1);
+        assert_eq!(caps["positionEncoding"], "utf-16");
+        assert_eq!(init["result"]["serverInfo"]["name"], "driftql");
+        send(
+            &mut to,
+            &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+        );
+        send(
+            &mut to,
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
+                {"uri": URI, "languageId": "dql", "version": 1, "text": "geo-country:ru"}}}),
+        );
+        let published = receive(&mut from);
+        assert_eq!(published["method"], "textDocument/publishDiagnostics");
+        assert_eq!(
+            published["params"]["diagnostics"][0]["code"],
+            "keyword-only-type"
+        );
+        send(
+            &mut to,
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/formatting", "params":
+                {"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}}),
+        );
+        let formatted = receive(&mut from);
+        assert_eq!(formatted["id"], 2);
+        assert_eq!(
+            formatted["result"],
+            json!([]),
+            "an expression with errors is left alone"
+        );
+        send(
+            &mut to,
+            &json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}),
+        );
+        let down = receive(&mut from);
+        assert_eq!(
+            (down["id"].clone(), down["result"].clone()),
+            (json!(3), Value::Null)
+        );
+        send(&mut to, &json!({"jsonrpc": "2.0", "method": "exit"}));
+        drop(to);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
 }
