@@ -41,8 +41,10 @@ for file in "${files[@]}"; do
     args=()
     for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts; the summary says which.
-    cargo mutants --in-place --no-shuffle --features "$features" -p driftql -f "$file" \
-        --output "$out" "${args[@]}" || true
+    # A mutant that fails a property test must not leave its seed in proptest-regressions/.
+    PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
+        cargo mutants --in-place --no-shuffle --features "$features" -p driftql -f "$file" \
+            --output "$out" "${args[@]}" || true
     outcomes=$out/mutants.out/outcomes.json
     if [[ -f $outcomes ]]; then
         summary+=("$(python3 - "$file" "$outcomes" <<'PYTHON'
