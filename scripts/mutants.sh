@@ -43,7 +43,8 @@ for file in "${files[@]}"; do
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts; the summary says which.
     # A mutant that fails a property test must not leave its seed in proptest-regressions/.
     PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
-        cargo mutants --in-place --no-shuffle --features "$features" -p driftql -f "$file" \
+        cargo mutants --in-place --no-shuffle --no-default-features --features "$features" \
+            -p driftql -f "$file" \
             --output "$out" "${args[@]}" || true
     outcomes=$out/mutants.out/outcomes.json
     if [[ -f $outcomes ]]; then
