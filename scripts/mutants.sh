@@ -27,8 +27,9 @@ files=("$@")
 [[ ${#files[@]} -gt 0 ]] || files=("${core[@]}")
 
 # The tests that cover the core, built with the features they need and nothing more (the
-# language server's hover shows the registry's rows): a mutant costs one small build.
-features=render,lsp
+# language server's hover shows the registry's rows; the export reader's prefilter is built from the
+# evaluator's compiled terms): a mutant costs one small build.
+features=render,lsp,export
 tests=(--lib --test conformance --test corpus --test lints --test eval --test eval_props
     --test properties --test fix_props --test fuzz_regressions --test deep --test docs
     --test lsp)

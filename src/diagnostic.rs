@@ -298,6 +298,82 @@ fn clamp(source: &str, span: Span) -> Span {
 mod tests {
     use super::*;
 
+    /// The rendering of the findings of `source`.
+    #[cfg(feature = "render")]
+    fn rendered(source: &str, origin: Origin<'_>) -> String {
+        let q = crate::parse(source).unwrap();
+        render_from(source, &q.validate(), false, origin)
+    }
+
+    /// A line of `length` bytes with a `country-case` finding (whose fix is `US`).
+    #[cfg(feature = "render")]
+    fn line_with_a_fix(length: usize) -> String {
+        let head = "geo-country=us or title:";
+        format!("{head}{}", "x".repeat(length - head.len()))
+    }
+
+    #[cfg(feature = "render")]
+    #[test]
+    fn a_fix_is_drawn_on_lines_up_to_the_bound_and_described_past_it() {
+        let at_most = line_with_a_fix(PATCH_LINE_MAX);
+        let past = line_with_a_fix(PATCH_LINE_MAX + 1);
+        // The line the fix is on counts, not its neighbours (nor their line breaks).
+        for (source, drawn) in [
+            (at_most.clone(), true),
+            (past.clone(), false),
+            (format!("title:a or\n{at_most}"), true),
+            (format!("{at_most}\nor title:a"), true),
+            (format!("title:a or\n{past}\nor title:b"), false),
+        ] {
+            let out = rendered(&source, Origin::default());
+            assert!(out.contains("country-case"), "{out}");
+            assert_eq!(
+                out.contains("(replace `us` with `US`)"),
+                !drawn,
+                "{source:?}: {out}"
+            );
+            assert_eq!(out.contains("geo-country=US"), drawn, "{source:?}: {out}");
+        }
+    }
+
+    #[cfg(feature = "render")]
+    #[test]
+    fn a_span_inside_a_character_is_drawn_at_its_start() {
+        let at = |span: Span| {
+            let d = Diagnostic::new(Severity::Error, "x", "aé", span, "m");
+            render("aé", &[d], false)
+        };
+        assert_eq!(at(Span::new(2, 2)), at(Span::new(1, 1)));
+        assert_ne!(at(Span::new(2, 2)), at(Span::new(3, 3)));
+        assert_eq!(at(Span::new(9, 9)), at(Span::new(3, 3)));
+    }
+
+    #[test]
+    fn a_finding_displays_on_one_line() {
+        let d = Diagnostic::new(
+            Severity::Warning,
+            "country-case",
+            "geo-country=us",
+            Span::new(12, 14),
+            "lowercase",
+        )
+        .with_help("write `US`");
+        assert_eq!(
+            d.to_string(),
+            "warning[country-case] at line 1, column 13: lowercase (help: write `US`)"
+        );
+        assert_eq!(Severity::Error.to_string(), "error");
+    }
+
+    #[cfg(feature = "render")]
+    #[test]
+    fn an_origin_names_the_input_and_its_line() {
+        let out = rendered("title:x and geo-country=us", Origin::line_of("<stdin>", 3));
+        assert!(out.contains("--> <stdin>:3:25"), "{out}");
+        let unnamed = rendered("title:x and geo-country=us", Origin::default());
+        assert!(!unnamed.contains("-->"), "{unnamed}");
+    }
+
     #[test]
     fn locating_all_at_once_agrees_with_one_at_a_time() {
         let source = "ab\ncé\u{1F600}d\n\nxyz";

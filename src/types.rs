@@ -439,7 +439,16 @@ mod tests {
         assert_eq!(parse_asn("as15169"), Some(15169));
         assert_eq!(parse_asn("15169"), Some(15169));
         // `+` is not a digit, though `u32::from_str` would take it.
-        for bad in ["AS", "ASN15169", "AS-1", "4294967296", "", "AS 1", "+15169", "AS+1"] {
+        for bad in [
+            "AS",
+            "ASN15169",
+            "AS-1",
+            "4294967296",
+            "",
+            "AS 1",
+            "+15169",
+            "AS+1",
+        ] {
             assert_eq!(parse_asn(bad), None, "{bad}");
         }
         assert!(is_cve("CVE-2021-44228") && is_cve("cve-1999-0001") && is_cve("CVE-2024-1234567"));

@@ -190,13 +190,13 @@ impl Cx<'_> {
             rest = deeper;
         }
         let span = Span::new(outer.start, operand.span().start.max(inner.start));
-        let fix = (!outer.is_empty() && !rest.span().is_empty()).then(|| {
-            let mut replacement = String::from(if juxtaposed { "and " } else { "" });
-            replacement.push_str(&self.src[rest.span().range()]);
-            crate::Fix {
-                span: outer,
-                replacement,
-            }
+        // A query's spans are real (a built tree is printed and parsed again), so there is
+        // always text to keep.
+        let mut replacement = String::from(if juxtaposed { "and " } else { "" });
+        replacement.push_str(&self.src[rest.span().range()]);
+        let fix = Some(crate::Fix {
+            span: outer,
+            replacement,
         });
         let d = self.push(Lint::DoubleNegation, span, "`not not` cancels out".into());
         d.help = Some(format!("drop both: `{operand}` means the same"));
@@ -388,7 +388,12 @@ impl Cx<'_> {
         let (ok, what) = match syntax {
             ValueSyntax::Hex(n) => {
                 let hex = v.bytes().all(|b| b.is_ascii_hexdigit());
-                let ok = hex && (v.len() == n || (t.is_prefix() && v.len() < n));
+                let ok = hex
+                    && if t.is_prefix() {
+                        v.len() <= n
+                    } else {
+                        v.len() == n
+                    };
                 (ok, format!("{n} hex digits"))
             }
             _ => {
@@ -482,9 +487,7 @@ impl Cx<'_> {
 fn cve_completion(prefix: &str) -> String {
     const SHAPE: &str = "CVE-0000-0000";
     let mut out = prefix.to_owned();
-    if prefix.len() < SHAPE.len() && SHAPE.is_char_boundary(prefix.len()) {
-        out.push_str(&SHAPE[prefix.len()..]);
-    }
+    out.push_str(SHAPE.get(prefix.len()..).unwrap_or_default());
     out
 }
 
