@@ -209,7 +209,7 @@ pub(crate) enum Needs {
     Any(Vec<Needs>),
 }
 
-/// The deepest expression [`Needs`] looks into; deeper parts may match anything.
+/// The deepest expression [`Needs`] looks into; a deeper one may match anything.
 #[cfg(feature = "export")]
 const NEEDS_DEPTH: usize = 64;
 
@@ -229,32 +229,22 @@ impl Needs {
         }
     }
 
-    /// What `expr` needs, its terms compiled into `terms` in the matcher's order.
-    fn of(expr: &Expr, terms: &[TermMatcher], next: &mut usize, depth: usize) -> Needs {
+    /// What `expr` needs, its terms compiled into `terms` in the matcher's order. It recurses
+    /// once per level: the caller keeps `expr` within [`NEEDS_DEPTH`].
+    fn of(expr: &Expr, terms: &[TermMatcher], next: &mut usize) -> Needs {
         match expr {
             Expr::Term(_) => {
                 let n = *next;
                 *next += 1;
-                match terms.get(n) {
-                    Some(t) if depth <= NEEDS_DEPTH => t.needs(),
-                    _ => Needs::Anything,
-                }
+                terms.get(n).map_or(Needs::Anything, TermMatcher::needs)
             }
             Expr::Not { operand, .. } => {
                 // The terms inside are numbered all the same.
-                let _ = Needs::of(operand, terms, next, depth + 1);
+                let _ = Needs::of(operand, terms, next);
                 Needs::Anything
             }
-            Expr::And(g) => Needs::All(
-                g.iter()
-                    .map(|e| Needs::of(e, terms, next, depth + 1))
-                    .collect(),
-            ),
-            Expr::Or(g) => Needs::Any(
-                g.iter()
-                    .map(|e| Needs::of(e, terms, next, depth + 1))
-                    .collect(),
-            ),
+            Expr::And(g) => Needs::All(g.iter().map(|e| Needs::of(e, terms, next)).collect()),
+            Expr::Or(g) => Needs::Any(g.iter().map(|e| Needs::of(e, terms, next)).collect()),
         }
     }
 }
@@ -331,7 +321,7 @@ impl Matcher {
         }
         #[cfg(feature = "export")]
         let needs = if expr.depth() <= NEEDS_DEPTH {
-            Needs::of(expr, &terms, &mut 0, 0)
+            Needs::of(expr, &terms, &mut 0)
         } else {
             Needs::Anything
         };

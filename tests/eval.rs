@@ -303,6 +303,46 @@ fn http_header_name_selects_http_headers_by_context() {
     );
 }
 
+#[test]
+fn url_with_a_host_and_no_words_matches_by_host_only() {
+    // `_` is a host label, and no word: only the host part of the rule can hold.
+    check(
+        "url:_",
+        &[("url", "", "https://_/x"), ("url", "", "https://x._/")],
+        &[("url", "", "https://example.com/_")],
+    );
+    // With words, a URL holding neither the host nor the words does not match.
+    check(
+        "url:login",
+        &[("url", "", "https://a.example/login")],
+        &[
+            ("url", "", "https://a.example/logout"),
+            ("url", "", "https://login2.example/"),
+        ],
+    );
+}
+
+#[test]
+fn a_phrase_longer_than_the_stack_buffer_matches_too() {
+    // More words than the matcher keeps on the stack (16): the same search, on the heap.
+    let words: Vec<String> = (0..20).map(|n| format!("w{n}")).collect();
+    let phrase = words.join(" ");
+    let query = format!("title:\"{phrase}\"");
+    let mut gap = words.clone();
+    gap.insert(10, "extra".into());
+    check(
+        &query,
+        &[("title", "", &format!("say {phrase} now"))],
+        &[("title", "", &gap.join(" "))],
+    );
+    check_with(
+        &query,
+        MatchOptions::default().with_slop(1),
+        &[("title", "", &gap.join(" "))],
+        &[("title", "", &words[1..].join(" "))],
+    );
+}
+
 // --- search-term -----------------------------------------------------------------------------
 
 #[test]

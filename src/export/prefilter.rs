@@ -190,6 +190,32 @@ mod tests {
         assert!(!p.is_candidate(br#"{"value":"a\r\nb \"c\" \\"}"#));
     }
 
+    #[test]
+    fn a_literal_is_only_text_json_writes_as_it_is() {
+        use crate::report::{Item, Report};
+        // Each value is written in JSON with an escape (`\"`, `\\`, `\t`) or, in another
+        // case, with other bytes (`É` is not `é` ignoring ASCII case): none gives a literal.
+        for (q, value) in [
+            (r#"title="a\"b""#, r#"a"b"#),
+            (r#"title="a\\b""#, r"a\b"),
+            ("title=\"tab\there\"", "tab\there"),
+            ("title=café", "CAFÉ"),
+        ] {
+            let report = Report {
+                date: "2024-01-01".into(),
+                id: "r".into(),
+                items: vec![Item::new("title", "", value)],
+            };
+            let matcher = crate::parse(q).unwrap().matcher(&MatchOptions::default());
+            assert!(matcher.matches(&report), "{q} matches {value:?}");
+            let json = serde_json::to_string(&report).unwrap();
+            assert!(
+                Prefilter::new(&matcher).is_candidate(json.as_bytes()),
+                "{q} on {json}"
+            );
+        }
+    }
+
     mod sound {
         use super::*;
         use crate::report::{Item, Report};
