@@ -125,4 +125,20 @@ mod tests {
         assert_ne!(a.source(), b.source());
         assert_ne!(a, crate::parse("a:1 or b:2").unwrap());
     }
+
+    #[test]
+    fn equal_queries_hash_alike_and_different_ones_apart() {
+        use std::collections::HashSet;
+        use std::hash::{BuildHasher, RandomState};
+        let state = RandomState::new();
+        let hash = |q: &str| state.hash_one(crate::parse(q).unwrap());
+        assert_eq!(hash("a:1 AND b:2"), hash("(a:1 and (b:2))"));
+        // Different trees almost never collide under one hasher; a hash of nothing would give
+        // every query the same one.
+        let distinct: HashSet<u64> = ["a:1", "a:2", "b:1", "(a:1 and b:1)", "not a:1"]
+            .into_iter()
+            .map(hash)
+            .collect();
+        assert_eq!(distinct.len(), 5);
+    }
 }

@@ -343,6 +343,24 @@ fn a_phrase_longer_than_the_stack_buffer_matches_too() {
     );
 }
 
+#[test]
+fn host_in_url_reads_only_url_items_as_urls() {
+    // A host item is compared as a host even when `host` terms also look into URLs: its text
+    // is not taken apart as a URL would be (no port or user is cut off).
+    check_with(
+        "host:example.com",
+        MatchOptions::default().with_host_in_url(true),
+        &[
+            ("host", "", "www.example.com"),
+            ("url", "", "https://user@example.com:8443/x"),
+        ],
+        &[
+            ("host", "", "example.com:443"),
+            ("host", "", "user@example.com"),
+        ],
+    );
+}
+
 // --- search-term -----------------------------------------------------------------------------
 
 #[test]
