@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -15,52 +15,9 @@ use common::{assert_status, stderr, stdout};
 const TOKEN: &str = "auth-T0KEN-s3cret";
 const WRONG: &str = "wrong-T0KEN-s3cret";
 
-/// A running `driftql serve --token TOKEN`, killed when the test ends.
-struct Serving {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serving {
-    fn url(&self) -> String {
-        self.url.clone()
-    }
-}
-
 /// Starts `driftql serve --sample 10 --token TOKEN` on a free port.
-fn serve() -> Serving {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .args([
-            "serve",
-            "--sample",
-            "10",
-            "--token",
-            TOKEN,
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Serving { child, url }
+fn serve() -> common::Serving {
+    common::serve(&["--sample", "10", "--token", TOKEN])
 }
 
 fn config_dir(name: &str) -> PathBuf {
@@ -101,7 +58,7 @@ fn no_token(o: &Output) {
 #[test]
 fn login_stores_the_token_privately_and_status_names_the_account() {
     let s = serve();
-    let url = s.url();
+    let url = s.url.clone();
     let dir = config_dir("login");
     let file = dir.join("config.toml");
 
@@ -185,7 +142,7 @@ fn login_stores_the_token_privately_and_status_names_the_account() {
 #[test]
 fn the_flag_then_the_environment_then_the_file() {
     let s = serve();
-    let url = s.url();
+    let url = s.url.clone();
     let dir = config_dir("precedence");
     let o = run(&dir, &["auth", "login", "--api-url", &url], &[], TOKEN);
     assert_status(&o, 0);
@@ -225,7 +182,7 @@ fn the_flag_then_the_environment_then_the_file() {
 fn a_file_others_may_read_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let s = serve();
-    let url = s.url();
+    let url = s.url.clone();
     let dir = config_dir("exposed");
     let o = run(&dir, &["auth", "login", "--api-url", &url], &[], TOKEN);
     assert_status(&o, 0);

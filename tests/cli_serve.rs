@@ -1,48 +1,14 @@
 //! `driftql serve` end to end: the real binary, its printed address, a request, its dataset
 //! loading and its refusals.
 
+mod common;
 mod server_support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use server_support::{get, get_with};
-
-/// Kills the server when the test ends, however it ends.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `driftql serve ARGS --addr 127.0.0.1:0` and reads the address it prints.
-fn serve(args: &[&str]) -> (Serving, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .arg("serve")
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let serving = Serving(child);
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .parse()
-        .unwrap();
-    (serving, addr)
-}
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("driftql-serve-{}-{name}", std::process::id()));
@@ -52,7 +18,8 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
 
 #[test]
 fn serve_a_sample_on_a_free_port() {
-    let (_serving, addr) = serve(&["--sample", "2000"]);
+    let serving = common::serve(&["--sample", "2000"]);
+    let addr = serving.addr;
     let a = get(
         addr,
         "/v1/scan/protocols",
@@ -99,7 +66,8 @@ fn serve_an_ndjson_file_reporting_bad_lines() {
             "\n",
         ),
     );
-    let (mut serving, addr) = serve(&["--data", path.to_str().unwrap(), "--token", "t0k"]);
+    let mut serving = common::serve(&["--data", path.to_str().unwrap(), "--token", "t0k"]);
+    let addr = serving.addr;
     let a = get_with(
         addr,
         "/v1/scan/protocols?expression=port-tcp%3A443",
@@ -121,10 +89,10 @@ fn serve_an_ndjson_file_reporting_bad_lines() {
         .status,
         401
     );
-    let _ = serving.0.kill();
+    let _ = serving.child.kill();
     let mut stderr = String::new();
     serving
-        .0
+        .child
         .stderr
         .take()
         .unwrap()
@@ -182,7 +150,8 @@ fn serve_reads_every_layout_filter_reads_with_the_same_bound_on_a_line() {
     ]))
     .unwrap();
     let path = temp_file("pretty.json", &pretty);
-    let (_serving, addr) = serve(&["--data", path.to_str().unwrap()]);
+    let serving = common::serve(&["--data", path.to_str().unwrap()]);
+    let addr = serving.addr;
     let a = get(
         addr,
         "/v1/scan/protocols",
@@ -201,17 +170,18 @@ fn serve_reads_every_layout_filter_reads_with_the_same_bound_on_a_line() {
         r#"{"date":"2024-05-04","id":"short","items":[{"type":"port-tcp","value":"443"}]}"#
     );
     let path = temp_file("long.ndjson", &data);
-    let (mut serving, addr) = serve(&["--data", path.to_str().unwrap(), "--max-line", "1000"]);
+    let mut serving = common::serve(&["--data", path.to_str().unwrap(), "--max-line", "1000"]);
+    let addr = serving.addr;
     let a = get(
         addr,
         "/v1/scan/protocols",
         &[("expression", "port-tcp:443")],
     );
     assert_eq!(a.json()["result_count"], 1);
-    let _ = serving.0.kill();
+    let _ = serving.child.kill();
     let mut stderr = String::new();
     serving
-        .0
+        .child
         .stderr
         .take()
         .unwrap()

@@ -9,9 +9,9 @@ mod server_support;
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::LazyLock;
 
 use common::{assert_status, stderr, stdout};
@@ -26,50 +26,13 @@ const SAMPLE: usize = 5000;
 
 static DATA: LazyLock<Dataset> = LazyLock::new(|| Dataset::sample(SAMPLE));
 
-/// A running `driftql serve`, killed when the test ends, however it ends.
-struct Serving {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Serving;
 
 /// Starts `driftql serve ARGS --addr 127.0.0.1:0 --token TOKEN` and reads the URL it prints.
 fn serve(args: &[&str]) -> Serving {
     let mut with_token = args.to_vec();
     with_token.extend(["--token", TOKEN]);
-    serve_open(&with_token).0
-}
-
-/// Starts `driftql serve ARGS --addr 127.0.0.1:0`; returns it and the line it printed.
-fn serve_open(args: &[&str]) -> (Serving, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .arg("serve")
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let read = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-    let mut serving = Serving {
-        child,
-        url: String::new(),
-    };
-    read.unwrap();
-    serving.url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    (serving, line)
+    common::serve(&with_token)
 }
 
 fn serve_sample() -> Serving {
@@ -735,7 +698,8 @@ fn a_saved_search_filtered_offline_agrees_with_a_narrower_search() {
 #[test]
 fn the_readme_demo_answers_as_shown() {
     let readme = include_str!("../README.md");
-    let (s, line) = serve_open(&["--sample", "20000"]);
+    let s = common::serve(&["--sample", "20000"]);
+    let line = s.line.clone();
     let port = s.url.rsplit(':').next().unwrap();
     let shown = line.replace(&format!(":{port} "), ":8080 ");
     assert!(

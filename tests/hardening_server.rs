@@ -2,11 +2,12 @@
 //! bound, work that outlives its client, connections held open, a shutdown that never came,
 //! over-long URLs, doubled headers, and sample sizes that crash.
 
+mod common;
 mod server_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -192,41 +193,9 @@ fn two_authorization_headers_are_a_400() {
     assert_eq!(a.status, 200);
 }
 
-/// Kills the server when the test ends, however it ends.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> (Serving, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_driftql"))
-        .arg("serve")
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .parse()
-        .unwrap();
-    (Serving(child), addr)
-}
-
 #[test]
 fn sigterm_ends_the_server_within_its_deadline_even_with_a_half_sent_head() {
-    let (mut serving, addr) = serve(&[
+    let mut serving = common::serve(&[
         "--sample",
         "1000",
         "--header-timeout",
@@ -234,6 +203,7 @@ fn sigterm_ends_the_server_within_its_deadline_even_with_a_half_sent_head() {
         "--shutdown-timeout",
         "1",
     ]);
+    let addr = serving.addr;
     let mut half = TcpStream::connect(addr).unwrap();
     half.write_all(b"GET /v1/admin/user HTTP/1.1\r\nHo")
         .unwrap();
@@ -241,11 +211,11 @@ fn sigterm_ends_the_server_within_its_deadline_even_with_a_half_sent_head() {
     let started = Instant::now();
     // SAFETY: sending a signal to a child process of this test.
     unsafe {
-        libc::kill(serving.0.id() as libc::pid_t, libc::SIGTERM);
+        libc::kill(serving.child.id() as libc::pid_t, libc::SIGTERM);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
-        if let Some(status) = serving.0.try_wait().unwrap() {
+        if let Some(status) = serving.child.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "still running after SIGTERM");
