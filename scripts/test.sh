@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every test suite of the project, set up from nothing: the crate's tests (cargo), then the
-# Python package — built from python/ and installed into a virtual environment of its own
-# (target/python-venv), its tests run with pytest against the installed wheel, and its types
-# checked with mypy --strict.
+# Every test suite of the project, set up from nothing: a virtual environment of its own
+# (target/python-venv) with the engines the compiled SQL runs on (DuckDB, and chDB for
+# ClickHouse) and the Python package's test tools; the crate's tests (cargo), the engines'
+# included; then the Python package — built from python/ and installed into that environment,
+# its tests run with pytest against the installed wheel, and its types checked with mypy --strict.
 #
 # Needs a Rust toolchain and Python 3.9 or later (`python3`, or $PYTHON). The wheel is built
 # with cargo's dev profile, so it shares the build the crate's tests made.
@@ -12,14 +13,16 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 venv=target/python-venv
 
-echo "== the crate's tests"
-cargo test --all-features
-
-echo "== the Python package"
+echo "== the virtual environment: the engines and the Python test tools"
 if [[ ! -x $venv/bin/python ]]; then
     "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet -r python/requirements-test.txt
+"$venv/bin/python" -m pip install --quiet -r tests/engines/requirements.txt -r python/requirements-test.txt
+
+echo "== the crate's tests"
+DRIFTQL_ENGINES_PYTHON="$PWD/$venv/bin/python" cargo test --all-features
+
+echo "== the Python package"
 # maturin runs from the environment's bin; the build backend finds it on PATH.
 PATH="$PWD/$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev" \
     "$venv/bin/python" -m pip install --quiet --no-build-isolation --force-reinstall --no-deps ./python

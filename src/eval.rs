@@ -438,15 +438,15 @@ fn classify(ty: &str) -> Class {
 
 /// One compiled term: which items it looks at, and the test on each.
 #[derive(Clone, Debug)]
-struct TermMatcher {
-    select: Select,
-    context: Option<Box<str>>,
-    test: Test,
+pub(crate) struct TermMatcher {
+    pub(crate) select: Select,
+    pub(crate) context: Option<Box<str>>,
+    pub(crate) test: Test,
 }
 
 /// Which item types a term looks at.
 #[derive(Clone, Debug)]
-enum Select {
+pub(crate) enum Select {
     /// Items of this (lowercase, ASCII) type.
     Type(Box<str>),
     /// `host` and `url` items (a host term with `host_in_url`).
@@ -457,7 +457,7 @@ enum Select {
 
 /// The test applied to a selected item.
 #[derive(Clone, Debug)]
-enum Test {
+pub(crate) enum Test {
     /// Nothing matches (an invalid or empty value).
     Never,
     /// Text match of the value's words.
@@ -484,7 +484,9 @@ enum Test {
 }
 
 impl TermMatcher {
-    fn new(term: &Term, options: &MatchOptions) -> Self {
+    /// How `term` selects and tests items under `options`: the one reading of the rules, which
+    /// the backends of [`crate::compile`] lower too.
+    pub(crate) fn new(term: &Term, options: &MatchOptions) -> Self {
         let ty = term.ty();
         let value = term.value();
         let prefix = term.is_prefix();
@@ -709,7 +711,7 @@ impl TermMatcher {
 // Case and words
 
 /// The lowercase form of `c` for matching: `char::to_lowercase`, with the final sigma as `σ`.
-fn lower_char(c: char) -> impl DoubleEndedIterator<Item = char> {
+pub(crate) fn lower_char(c: char) -> impl DoubleEndedIterator<Item = char> {
     c.to_lowercase().map(|l| if l == 'ς' { 'σ' } else { l })
 }
 
@@ -728,7 +730,7 @@ fn push_lowercase(out: &mut String, s: &str) {
 }
 
 /// The lowercase form of `s`.
-fn lowercase(s: &str) -> String {
+pub(crate) fn lowercase(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     push_lowercase(&mut out, s);
     out
@@ -799,9 +801,9 @@ fn ci_starts_with(item: &str, q: &str) -> bool {
 
 /// The lowercased words of a text-match value, and whether the last one is a prefix.
 #[derive(Clone, Debug)]
-struct Phrase {
-    words: Box<[Box<str>]>,
-    prefix: bool,
+pub(crate) struct Phrase {
+    pub(crate) words: Box<[Box<str>]>,
+    pub(crate) prefix: bool,
 }
 
 /// Phrases of up to this many words keep their search state on the stack.
@@ -917,7 +919,7 @@ fn ip_in(net: &IpNet, v: &str) -> bool {
 // Hosts and URLs
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum HostMode {
+pub(crate) enum HostMode {
     /// `host:`: the host or a subdomain of it.
     Suffix,
     /// `host=`: the whole host.
@@ -926,10 +928,10 @@ enum HostMode {
 
 /// A compiled host value: lowercased, one trailing dot removed.
 #[derive(Clone, Debug)]
-struct HostPattern {
-    host: Box<str>,
-    mode: HostMode,
-    prefix: bool,
+pub(crate) struct HostPattern {
+    pub(crate) host: Box<str>,
+    pub(crate) mode: HostMode,
+    pub(crate) prefix: bool,
 }
 
 /// `s` without one trailing dot.

@@ -96,6 +96,8 @@ extern crate alloc;
 pub mod ast;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "compile")]
+pub mod compile;
 pub mod diagnostic;
 #[cfg(feature = "export")]
 pub mod diff;

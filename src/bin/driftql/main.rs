@@ -8,6 +8,7 @@ mod check;
 mod compile;
 mod diff;
 mod endpoints;
+mod engines;
 mod everything;
 mod filter;
 mod input;
@@ -60,6 +61,13 @@ enum Command {
     Prioritize(account::PrioritizeArgs),
     /// Show the token's quota and usage.
     Quota(account::QuotaArgs),
+    /// Compile an expression for an engine that holds scan data: ClickHouse or DuckDB SQL, or an
+    /// OpenSearch request body, against the storage `driftql schema` prints, with the search
+    /// rules' meaning. Exit status 0: printed; 1: validation errors, bad dates, or a rule the
+    /// target cannot express exactly; 2: syntax error.
+    Compile(engines::CompileArgs),
+    /// Print the storage `driftql compile` queries for an engine, with how to load an export.
+    Schema(engines::SchemaArgs),
     /// Run a local Driftnet-compatible API server over an NDJSON dataset or a built-in sample.
     Serve(serve::ServeArgs),
     /// Compare two scan exports service by service: the services new, gone or changed (their
@@ -150,6 +158,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => return ExitCode::from(diff::diff(args)),
         Command::Fmt(args) => compile::fmt(args),
         Command::Ast(args) => compile::ast(args),
+        Command::Compile(args) => engines::compile(args),
+        Command::Schema(args) => engines::schema(&args),
         Command::Check(args) => check::check(args),
         Command::Search(args) => search::search(args),
         Command::Summarize(args) => search::summarize(args),
