@@ -514,7 +514,12 @@ fn duckdb_schema() -> String {
         s("abcdefghijklmnopqrstuvwxyz")
     );
     let macros = [
-        format!("driftql_lower(s) AS {}", lowercase_sql(d, "s")),
+        // ASCII text (as many bytes as characters) takes the engine's `lower`, which is ASCII
+        // lowercasing there; the table is for the rest.
+        format!(
+            "driftql_lower(s) AS CASE WHEN strlen(s) = length(s) THEN lower(s) ELSE {} END",
+            lowercase_sql(d, "s")
+        ),
         format!("driftql_strip_dot(s) AS regexp_replace(s, {}, '')", s("\\.$")),
         "driftql_ipv4_hex(s) AS array_to_string(list_transform(string_split(s, '.'), lambda o: printf('%02x', TRY_CAST(o AS INTEGER))), '')".to_owned(),
         "driftql_ipv6_half(s) AS CASE WHEN s = '' THEN []::VARCHAR[] ELSE string_split(s, ':') END".to_owned(),
