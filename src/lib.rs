@@ -71,8 +71,10 @@
 //! - `server` — [`server`]: a local Driftnet-compatible API server over an in-memory dataset
 //!   (axum, tokio).
 //! - `lsp` — [`lsp`]: the language server behind `driftql lsp` (lsp-server, lsp-types).
-//! - `cli` (default) — the `driftql` binary; includes `render`, `client`, `server`, `export`
-//!   and `lsp`, and adds
+//! - `compile` — [`compile`]: expressions compiled to ClickHouse and DuckDB SQL and to the
+//!   OpenSearch query DSL, with the storage each assumes (`serde_json`).
+//! - `cli` (default) — the `driftql` binary; includes `render`, `client`, `server`, `export`,
+//!   `lsp` and `compile`, and adds
 //!   clap, indicatif, humantime, rpassword, clap_complete and clap_mangen.
 //!
 //! **The default is the command-line tool**, so that `cargo install driftql` installs it and

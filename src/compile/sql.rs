@@ -211,36 +211,62 @@ impl Dialect {
                 ),
             };
         }
-        // From each place the first word stands, the next `k + slop` words (the longest an
-        // occurrence may be), joined by spaces (no word holds one), must hold the other words
-        // in order: the window bounds the extra words in total, the expression their order.
+        // The words joined by spaces (no word holds one), with a space before and after.
+        let joined = |list: &str| match self {
+            Dialect::ClickHouse => format!("concat(' ', arrayStringConcat({list}, ' '), ' ')"),
+            Dialect::DuckDb => format!("(' ' || array_to_string({list}, ' ') || ' ')"),
+        };
+        // The phrase's words in order, each a whole word (the last perhaps a prefix), with
+        // `gap` between them.
+        let pattern = |gap: &str| {
+            let mut re = String::new();
+            for (n, w) in phrase.words.iter().enumerate() {
+                if n > 0 {
+                    re.push_str(gap);
+                }
+                push_regex_literal(&mut re, w);
+                if phrase.prefix && n + 1 == k {
+                    re.push_str("[^ ]*");
+                }
+                re.push(' ');
+            }
+            re
+        };
+        if slop == 0 {
+            // Consecutive words: one search of all the words.
+            return self.regex_on(&joined(words), &format!(" {}", pattern("")));
+        }
+        // With slop: from each place the first word stands, the next `k + slop` words (the
+        // longest an occurrence may be) must hold the others in order; the window bounds the
+        // extra words in total, the expression their order.
         let window = u64::try_from(k)
             .unwrap_or(u64::MAX)
             .saturating_add(u64::from(slop));
-        let mut re = String::from("^ ");
-        for (n, w) in phrase.words.iter().enumerate() {
-            if n > 0 {
-                re.push_str("(?:[^ ]+ )*");
-            }
-            push_regex_literal(&mut re, w);
-            if phrase.prefix && n + 1 == k {
-                re.push_str("[^ ]*");
-            }
-            re.push(' ');
-        }
-        match self {
+        let re = format!("^ {}", pattern("(?:[^ ]+ )*"));
+        // Each word (but a prefix) must be among the item's words: a cheap test first.
+        let mut all_there: Vec<String> = phrase.words[1..]
+            .iter()
+            .take(k - 1 - usize::from(phrase.prefix))
+            .map(|w| match self {
+                Dialect::ClickHouse => format!("has({words}, {})", self.string(w)),
+                Dialect::DuckDb => format!("list_contains({words}, {})", self.string(w)),
+            })
+            .collect();
+        let window_test = match self {
             Dialect::ClickHouse => format!(
-                "arrayExists((x, s) -> x = {} AND match(concat(' ', arrayStringConcat(arraySlice({words}, s, {window}), ' '), ' '), {}), {words}, arrayEnumerate({words}))",
+                "arrayExists((x, s) -> x = {} AND {}, {words}, arrayEnumerate({words}))",
                 self.string(first),
-                self.string(&re)
+                self.regex_on(&joined(&format!("arraySlice({words}, s, {window})")), &re)
             ),
+            // `CASE` runs the window's search only where the first word stands.
             Dialect::DuckDb => format!(
-                "len(list_filter({words}, lambda x, s: x = {} AND regexp_matches(' ' || array_to_string({words}[s:s + {}], ' ') || ' ', {}))) > 0",
+                "len(list_filter({words}, lambda x, s: CASE WHEN x = {} THEN {} ELSE false END)) > 0",
                 self.string(first),
-                window - 1,
-                self.string(&re)
+                self.regex_on(&joined(&format!("{words}[s:s + {}]", window - 1)), &re)
             ),
-        }
+        };
+        all_there.push(window_test);
+        format!("({})", all_there.join(" AND "))
     }
 
     /// The test of a host pattern on the host column `f`.
