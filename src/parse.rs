@@ -1230,6 +1230,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_error_s_accessors_read_its_diagnostic() {
+        let e = parse_expr("title:\"abc").unwrap_err();
+        let d = e.diagnostic().clone();
+        assert_eq!(e.code(), "unterminated-string");
+        assert_eq!(e.message(), d.message);
+        assert_eq!(e.help(), d.help.as_deref());
+        assert_eq!(e.message(), "this string is never closed");
+        assert!(
+            e.help().is_some_and(|h| h.starts_with("add a closing")),
+            "{:?}",
+            e.help()
+        );
+        assert_eq!((e.line(), e.column()), (d.line, d.column));
+        assert_eq!(e.into_diagnostic(), d);
+    }
+
+    #[test]
     fn unescape_decodes_every_escape() {
         assert_eq!(unescape(r"a\ b\(c\)\\\*\x"), r"a b(c)\*x");
         assert_eq!(unescape("plain"), "plain");

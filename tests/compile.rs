@@ -133,6 +133,7 @@ fn check_body(q: &Query, body: &Value) {
 
 /// The rules the OpenSearch target refuses, by name.
 const OPENSEARCH_REFUSES: &[&str] = &[
+    "a slop over 2,147,483,647",
     "the host of a URL (url:)",
     "the host of a URL (host_in_url)",
     "a host prefix ending in a dot",
@@ -295,6 +296,16 @@ fn opensearch_snapshots() {
             MatchOptions::default(),
         ),
         (
+            "host-trailing-dots",
+            "host=a.com.. or host:.com.. or host:b.org..",
+            MatchOptions::default(),
+        ),
+        (
+            "ip-mapped",
+            "ip:::ffff:1.2.3.0/120 or ip:::ffff:0:0/96 or ip:::/0",
+            MatchOptions::default(),
+        ),
+        (
             "never",
             "ip:banana or title:\"--\"",
             MatchOptions::default(),
@@ -336,6 +347,11 @@ fn each_target_names_the_rule_it_cannot_express() {
             "host:example.*",
             MatchOptions::default(),
             "a host prefix ending in a dot",
+        ),
+        (
+            r#"title:"a b""#,
+            MatchOptions::default().with_slop(1 << 31),
+            "a slop over 2,147,483,647",
         ),
     ];
     for (q, m, rule) in refused {

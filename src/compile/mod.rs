@@ -240,3 +240,41 @@ pub(crate) fn ip_range(net: &ipnet::IpNet) -> (String, String) {
     let hex = |a: std::net::IpAddr| format!("{:032x}", u128::from(mapped(a)));
     (hex(net.network()), hex(net.broadcast()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_named_as_on_the_command_line() {
+        for t in Target::ALL {
+            assert_eq!(t.name().parse::<Target>(), Ok(t));
+            assert_eq!(t.to_string(), t.name());
+        }
+        let err = "ClickHouse".parse::<Target>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown target `ClickHouse`: expected clickhouse, duckdb or opensearch"
+        );
+    }
+
+    #[test]
+    fn an_ipv4_block_is_its_ipv4_mapped_range() {
+        let net: ipnet::IpNet = "10.0.0.0/8".parse().unwrap();
+        assert_eq!(
+            ip_range(&net),
+            (
+                "00000000000000000000ffff0a000000".to_owned(),
+                "00000000000000000000ffff0affffff".to_owned()
+            )
+        );
+        let net: ipnet::IpNet = "2001:db8::/32".parse().unwrap();
+        assert_eq!(
+            ip_range(&net),
+            (
+                "20010db8000000000000000000000000".to_owned(),
+                "20010db8ffffffffffffffffffffffff".to_owned()
+            )
+        );
+    }
+}

@@ -79,27 +79,34 @@ fn phrase(p: &Phrase, slop: u32) -> Value {
 }
 
 /// A host pattern on `value.lower` (the value lowercased, a trailing dot kept): the evaluator
-/// removes one trailing dot from the item's host first, so each test also allows one.
+/// removes one trailing dot from the item's host first, so each test allows for one.
 fn host(term: &Lowered<'_>, p: &HostPattern) -> Result<Value, CompileError> {
     let f = "value.lower";
     let q = &*p.host;
     let w = wildcard_literal(q);
+    // The item's host without one trailing dot is `x`: the lowercased value is `x.`, or `x`
+    // itself when `x` does not end in a dot (a value that ends in one loses it).
+    let stripped_is = |x: &str, test: &dyn Fn(&str) -> Value| -> Vec<Value> {
+        if x.ends_with('.') {
+            vec![test(&format!("{x}."))]
+        } else {
+            vec![test(x), test(&format!("{x}."))]
+        }
+    };
     Ok(match (p.mode, p.prefix) {
-        (HostMode::Exact, false) => any_of(vec![term_query(f, q), term_query(f, &format!("{q}."))]),
+        (HostMode::Exact, false) => any_of(stripped_is(q, &|x| term_query(f, x))),
         // The host without its trailing dot starts with `q`: when `q` ends with a dot, the host
         // `q` itself loses it.
         (HostMode::Exact, true) if q.ends_with('.') => wildcard_query(f, format!("{w}?*")),
         (HostMode::Exact, true) => prefix_query(f, q),
-        (HostMode::Suffix, false) if q.starts_with('.') => any_of(vec![
-            wildcard_query(f, format!("*{w}")),
-            wildcard_query(f, format!("*{w}.")),
-        ]),
-        (HostMode::Suffix, false) => any_of(vec![
-            term_query(f, q),
-            term_query(f, &format!("{q}.")),
-            wildcard_query(f, format!("*.{w}")),
-            wildcard_query(f, format!("*.{w}.")),
-        ]),
+        (HostMode::Suffix, false) if q.starts_with('.') => {
+            any_of(stripped_is(&w, &|x| wildcard_query(f, format!("*{x}"))))
+        }
+        (HostMode::Suffix, false) => {
+            let mut either = stripped_is(q, &|x| term_query(f, x));
+            either.extend(stripped_is(&w, &|x| wildcard_query(f, format!("*.{x}"))));
+            any_of(either)
+        }
         (HostMode::Suffix, true) if q.ends_with('.') => {
             return Err(term.unsupported(Target::OpenSearch, "a host prefix ending in a dot"));
         }
@@ -109,6 +116,25 @@ fn host(term: &Lowered<'_>, p: &HostPattern) -> Result<Value, CompileError> {
             wildcard_query(f, format!("*.{w}*")),
         ]),
     })
+}
+
+/// An address as the rules read one (IPv4 or IPv6, as Rust parses them), in Lucene's regular
+/// expression syntax: the SQL schemas' expression without its non-capturing groups.
+fn lucene_address() -> String {
+    format!("{}|{}", super::sql::IPV4, super::sql::ipv6()).replace("(?:", "(")
+}
+/// A block as OpenSearch reads one: an IPv4-mapped block as its IPv4 block.
+fn opensearch_block(net: &ipnet::IpNet) -> String {
+    if let ipnet::IpNet::V6(v6) = net
+        && let (Some(v4), Some(len)) = (
+            v6.network().to_ipv4_mapped(),
+            v6.prefix_len().checked_sub(96),
+        )
+        && let Ok(block) = ipnet::Ipv4Net::new(v4, len)
+    {
+        return block.to_string();
+    }
+    net.to_string()
 }
 
 /// A number's text with any leading zeros, as a Lucene regular expression on the raw value.
@@ -127,6 +153,9 @@ impl Backend for Dsl {
         let plan = &term.plan;
         let test = match &plan.test {
             Test::Never => return Ok(json!({ "match_none": {} })),
+            Test::Text(p) if p.words.len() > 1 && i32::try_from(self.slop).is_err() => {
+                return Err(term.unsupported(Target::OpenSearch, "a slop over 2,147,483,647"));
+            }
             Test::Text(p) => phrase(p, self.slop),
             Test::Keyword {
                 value,
@@ -149,7 +178,20 @@ impl Backend for Dsl {
                     term.unsupported(Target::OpenSearch, "a context compared ignoring case")
                 );
             }
-            Test::Ip(net) => term_query("value.ip", &net.to_string()),
+            Test::Ip(net) => {
+                // OpenSearch keeps an IPv4-mapped address as the IPv4 address and takes no
+                // mapped block: such a block is asked for as the IPv4 block it is. Its address
+                // parser takes more than the rules do (a `%zone`, long groups, digits outside
+                // ASCII), so the value must also be written as the rules read an address.
+                json!({ "bool": { "filter": [
+                    term_query("value.ip", &opensearch_block(net)),
+                    json!({ "regexp": { field("value"): {
+                        "value": lucene_address(),
+                        // The address's automaton is larger than the default bound allows.
+                        "max_determinized_states": 100_000,
+                    } } }),
+                ] } })
+            }
             Test::Port(port) => number("", u64::from(*port)),
             Test::Asn(asn) => number("([aA][sS])?", u64::from(*asn)),
             Test::Host(pattern) => {
@@ -207,6 +249,10 @@ pub(crate) fn compile(expr: &Expr, options: &CompileOptions) -> Result<String, C
     let body = json!({
         "query": { "bool": { "filter": filter } },
         "sort": [{ "date": "desc" }, { "id": "asc" }],
+        // The first 10,000 (OpenSearch's default result window), counted exactly; past them,
+        // the sort (newest first, then by the unique id) pages with `search_after`.
+        "size": 10_000,
+        "track_total_hits": true,
     });
     Ok(serde_json::to_string_pretty(&body).unwrap_or_default())
 }

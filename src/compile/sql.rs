@@ -33,14 +33,14 @@ enum Field {
 }
 
 /// An IPv4 address as Rust reads one: four decimal octets of at most 255, without leading zeros.
-const IPV4: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}";
+pub(super) const IPV4: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}";
 
 /// A URL scheme and its `://`.
 const SCHEME: &str = "^[A-Za-z][A-Za-z0-9+.-]*://";
 
 /// An IPv6 address as Rust reads one: eight groups of one to four hexadecimal digits, the last
 /// two possibly an IPv4 address, and `::` standing for at least one group of zeros.
-fn ipv6() -> String {
+pub(super) fn ipv6() -> String {
     let h = "[0-9A-Fa-f]{1,4}";
     let mut alternatives = vec![format!("(?:{h}:){{7}}{h}"), format!("(?:{h}:){{6}}{IPV4}")];
     for head in 0..=7usize {
