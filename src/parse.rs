@@ -610,7 +610,8 @@ fn run_grammar(input: &str, bound: usize) -> Result<Pairs<'_, Rule>, pest::error
     if bound <= SHALLOW {
         return parse();
     }
-    let need = STACK_BASE + bound.min(MAX_DEPTH + 1) * STACK_PER_LEVEL;
+    // `check_depth` has let through at most `MAX_DEPTH` levels, whatever `bound` counted.
+    let need = STACK_BASE + bound.min(MAX_DEPTH) * STACK_PER_LEVEL;
     stacker::maybe_grow(need, need, parse)
 }
 

@@ -267,3 +267,45 @@ fn a_thread_with_little_stack_gets_too_deep_or_the_tree() {
         }
     });
 }
+
+/// The parser grows the stack it runs on for deep input: however little the caller's thread
+/// has, 256 levels parse (the growth is sized for them, about 16 KiB a level).
+#[test]
+fn every_level_parses_on_a_thread_with_little_stack() {
+    for stack in [SMALL_STACK / 2, 64 * 1024] {
+        on_stack(stack, || {
+            let input = nested_groups(MAX_DEPTH);
+            let query = driftql::parse(&input).expect("256 levels parse on a grown stack");
+            assert_eq!(query.expr().depth(), MAX_DEPTH + 1);
+            std::mem::forget(query); // dropping 256 levels is not the parser's business here
+        });
+    }
+}
+
+/// A `not` right before `)` has no operand: it adds no level (the grammar reports it), so an
+/// input 256 parentheses deep with one is a syntax error of its own, not `too-deep`.
+#[test]
+fn a_not_before_a_closing_parenthesis_adds_no_level() {
+    on_stack(TEST_STACK, || {
+        let input = format!("{}a:1 and not{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        let err = driftql::parse(&input).expect_err("a `not` without its operand");
+        assert_ne!(err.kind(), SyntaxErrorKind::TooDeep, "{}", err.message());
+    });
+}
+
+/// A `not` counts as a level of the printed tree too: under 256 groups that precedence makes,
+/// `not z:1` is one level more than the bound, though only 128 parentheses are written.
+#[test]
+fn a_not_under_precedence_groups_counts_as_printed() {
+    on_stack(TEST_STACK, || {
+        let nested = |inner: &str| {
+            let n = MAX_DEPTH / 2;
+            format!("{}{inner}{}", "x:1 or y:1 and (".repeat(n), ")".repeat(n))
+        };
+        assert!(driftql::parse(&nested("z:1")).is_ok());
+        let input = nested("not z:1");
+        let err = driftql::parse(&input).expect_err("257 levels once printed");
+        assert_eq!(err.kind(), SyntaxErrorKind::TooDeep);
+        assert_eq!(err.span().range(), input.rfind("z:1").map(|at| at..at + 3).unwrap());
+    });
+}
