@@ -287,7 +287,11 @@ fn every_level_parses_on_a_thread_with_little_stack() {
 #[test]
 fn a_not_before_a_closing_parenthesis_adds_no_level() {
     on_stack(TEST_STACK, || {
-        let input = format!("{}a:1 and not{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        let input = format!(
+            "{}a:1 and not{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
         let err = driftql::parse(&input).expect_err("a `not` without its operand");
         assert_ne!(err.kind(), SyntaxErrorKind::TooDeep, "{}", err.message());
     });
@@ -306,6 +310,19 @@ fn a_not_under_precedence_groups_counts_as_printed() {
         let input = nested("not z:1");
         let err = driftql::parse(&input).expect_err("257 levels once printed");
         assert_eq!(err.kind(), SyntaxErrorKind::TooDeep);
-        assert_eq!(err.span().range(), input.rfind("z:1").map(|at| at..at + 3).unwrap());
+        assert_eq!(
+            err.span().range(),
+            input.rfind("z:1").map(|at| at..at + 3).unwrap()
+        );
+    });
+}
+
+/// An escaped parenthesis belongs to its value: it opens no level.
+#[test]
+fn an_escaped_parenthesis_in_a_value_adds_no_level() {
+    on_stack(TEST_STACK, || {
+        let input = format!(r"{}a:x\({}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        let query = driftql::parse(&input).expect("256 levels and a value holding `(`");
+        assert_eq!(query.to_string(), r#"a:"x(""#);
     });
 }
