@@ -651,6 +651,11 @@ fn differential(target: Target, engine: &str) {
         failures.len(),
         cases.len()
     );
+    eprintln!(
+        "{engine}: {} queries over {} reports agree with the matcher; {matched} of them match some report",
+        cases.len(),
+        reports.len()
+    );
     // The data makes the comparison worth something: most queries match some reports.
     assert!(
         matched * 2 > cases.len(),
