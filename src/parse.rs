@@ -1247,6 +1247,16 @@ mod tests {
         assert_eq!(e.into_diagnostic(), d);
     }
 
+    /// A quoted context may hold `:`, `=` and `;`: the diagnosis reads past it to the term's
+    /// own mistake.
+    #[test]
+    fn the_diagnosis_reads_a_quoted_context_whole() {
+        let src = r#"title;"a:b;c"=x*y"#;
+        let e = parse_expr(src).unwrap_err();
+        assert_eq!(e.code(), "misplaced-wildcard", "{}", e.message());
+        assert_eq!(e.span(), Span::new(15, 16));
+    }
+
     #[test]
     fn unescape_decodes_every_escape() {
         assert_eq!(unescape(r"a\ b\(c\)\\\*\x"), r"a b(c)\*x");
