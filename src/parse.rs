@@ -1257,6 +1257,17 @@ mod tests {
         assert_eq!(e.span(), Span::new(15, 16));
     }
 
+    /// Escaped `*` and `"` belong to a bare value, and a quoted value may end the input: the
+    /// diagnosis goes on to the real mistake.
+    #[test]
+    fn the_diagnosis_reads_escapes_and_a_last_quoted_value() {
+        for src in [r#"(title:a\*b\"c"#, r#"(title:"x"*"#] {
+            let e = parse_expr(src).unwrap_err();
+            assert_eq!(e.code(), "unbalanced-parenthesis", "{src}: {}", e.message());
+            assert_eq!(e.span(), Span::new(0, 1), "{src}");
+        }
+    }
+
     #[test]
     fn unescape_decodes_every_escape() {
         assert_eq!(unescape(r"a\ b\(c\)\\\*\x"), r"a b(c)\*x");
