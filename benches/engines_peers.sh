@@ -106,18 +106,7 @@ mkdir -p "$tmp/ch" "$tmp/dd"
 "$VENV/bin/python" "$tmp/engine.py" clickhouse "$tmp/clickhouse.schema" "$tmp/clickhouse.sql" "$file" "$tmp/ch" "$RUNS" >"$tmp/ch.json"
 "$VENV/bin/python" "$tmp/engine.py" duckdb "$tmp/duckdb.schema" "$tmp/duckdb.sql" "$file" "$tmp/dd" "$RUNS" >"$tmp/dd.json"
 
-# best CMD...: the best wall time (s) of RUNS runs of CMD.
-best() {
-    local best_ns= start end ns
-    for _ in $(seq "$RUNS"); do
-        start=$(date +%s%N)
-        "$@"
-        end=$(date +%s%N)
-        ns=$((end - start))
-        if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
-    done
-    awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
-}
+. benches/lib.sh # best CMD...: the best wall time of RUNS runs
 
 cat "$file" >/dev/null
 for n in "${!QUERIES[@]}"; do

@@ -54,18 +54,7 @@ con.execute(
 )
 PYTHON
 
-# best CMD...: the best wall time (s) of RUNS runs of CMD.
-best() {
-    local best_ns= start end ns
-    for _ in $(seq "$RUNS"); do
-        start=$(date +%s%N)
-        "$@"
-        end=$(date +%s%N)
-        ns=$((end - start))
-        if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
-    done
-    awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
-}
+. benches/lib.sh # best CMD...: the best wall time of RUNS runs
 
 echo "driftql filter and its peers on one file: each writes the matching reports (grep: the lines"
 echo "holding the literal) to a file; best of $RUNS runs"

@@ -1,0 +1,14 @@
+# What the benchmark scripts share; sourced, not run.
+
+# best CMD...: the best wall time (s) of RUNS runs of CMD.
+best() {
+    local best_ns= start end ns
+    for _ in $(seq "$RUNS"); do
+        start=$(date +%s%N)
+        "$@"
+        end=$(date +%s%N)
+        ns=$((end - start))
+        if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
+    done
+    awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
