@@ -1161,14 +1161,15 @@ fn check_bare_value(src: &str, word: Span, start: usize, ty: &str) -> Result<(),
 
 /// When whitespace at `at` is followed by a word that `continues` the term, the span of that
 /// whitespace: `title :foo` (an operator after the type) or `title: foo` (a value after the
-/// operator).
+/// operator). Whitespace at the end of the input continues nothing: neither test accepts the
+/// empty word.
 fn space_before(src: &str, at: usize, continues: fn(&str) -> bool) -> Option<Span> {
     let b = src.as_bytes();
     if at >= b.len() || !is_ws(b[at]) {
         return None;
     }
     let next = Scanner::new(src).skip_ws(at);
-    (next < b.len() && continues(first_word(&src[next..]))).then_some(Span::new(at, next))
+    continues(first_word(&src[next..])).then_some(Span::new(at, next))
 }
 
 /// `:foo`, `=foo` or `;ctx=foo`: the rest of a term whose type stood before a space.
@@ -1245,6 +1246,19 @@ mod tests {
         );
         assert_eq!((e.line(), e.column()), (d.line, d.column));
         assert_eq!(e.into_diagnostic(), d);
+    }
+
+    /// The word after a space ends at a parenthesis as at whitespace: the fix names the value
+    /// alone, and a keyword written against a parenthesis is still a keyword.
+    #[test]
+    fn the_word_after_a_space_ends_at_a_parenthesis() {
+        let e = parse_expr("(title: foo)").unwrap_err();
+        assert_eq!(e.code(), "space-in-term", "{}", e.message());
+        assert_eq!(e.help(), Some("remove the space: `title:foo`"));
+        let e = parse_expr("title: not(x)").unwrap_err();
+        assert_eq!(e.code(), "missing-value", "{}", e.message());
+        let e = parse_expr("title:   ").unwrap_err();
+        assert_eq!(e.code(), "missing-value", "{}", e.message());
     }
 
     /// A quoted context may hold `:`, `=` and `;`: the diagnosis reads past it to the term's
