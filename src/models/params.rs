@@ -939,4 +939,239 @@ mod tests {
             );
         }
     }
+
+    /// Each mistake has its own code and names the parameter it is about, whichever way it was
+    /// found.
+    #[test]
+    fn errors_name_their_code_and_parameter() {
+        let cases: Vec<(RequestError, &str, Option<&str>)> = vec![
+            (
+                Date::parse_param("to", "x").unwrap_err(),
+                "invalid-date",
+                Some("to"),
+            ),
+            (
+                check_date_range("2024-01-02".parse().ok(), "2024-01-01".parse().ok()).unwrap_err(),
+                "date-order",
+                Some("from"),
+            ),
+            (
+                Filter::parse_param("filter", "a:1 and b:2").unwrap_err(),
+                "not-one-term",
+                Some("filter"),
+            ),
+            (
+                Filter::field("port-tcp:").unwrap_err(),
+                "missing-value",
+                Some("field"),
+            ),
+            (
+                Filter::field("port-tcp:x").unwrap_err(),
+                "invalid-port",
+                Some("field"),
+            ),
+            (
+                FaviconHash::new(HashKind::Md5, "00").unwrap_err(),
+                "invalid-hash",
+                Some("md5"),
+            ),
+            (
+                "who".parse::<Restrict>().unwrap_err(),
+                "invalid-restrict",
+                Some("restrict"),
+            ),
+            (
+                SummaryLimit::new(0, false).unwrap_err(),
+                "invalid-summary-limit",
+                Some("summary_limit"),
+            ),
+            (
+                "x".parse::<Slop>().unwrap_err(),
+                "invalid-slop",
+                Some("slop"),
+            ),
+            (
+                "x".parse::<Page>().unwrap_err(),
+                "invalid-page",
+                Some("page"),
+            ),
+            (
+                "100".parse::<Page>().unwrap_err(),
+                "page-limit",
+                Some("page"),
+            ),
+            (
+                "x".parse::<IpParam>().unwrap_err(),
+                "invalid-ip-parameter",
+                Some("ip"),
+            ),
+            (
+                "a b".parse::<SummaryField>().unwrap_err(),
+                "invalid-summarize",
+                Some("summarize"),
+            ),
+            (
+                RequestError::Repeated("page"),
+                "repeated-parameter",
+                Some("page"),
+            ),
+            (
+                RequestError::Port("x".into()),
+                "invalid-port-parameter",
+                Some("port"),
+            ),
+            (RequestError::NothingToSearch, "nothing-to-search", None),
+            (
+                RequestError::Encoding("%zz".into()),
+                "invalid-encoding",
+                None,
+            ),
+        ];
+        for (e, code, param) in cases {
+            assert_eq!((e.code(), e.param()), (code, param), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn dates_move_by_days_within_the_range_a_parameter_holds() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(d("2024-02-28").plus_days(1), Some(d("2024-02-29")));
+        assert_eq!(d("2024-03-01").plus_days(-1), Some(d("2024-02-29")));
+        assert_eq!(d("2024-01-01").plus_days(0), Some(d("2024-01-01")));
+        assert_eq!(Date::MAX.plus_days(1), None);
+        assert_eq!(Date::MIN.plus_days(-1), None);
+        assert_eq!(Date::MIN.plus_days(i64::MAX), None);
+        assert_eq!(d("2024-01-01").days_until(d("2024-03-01")), 60);
+        assert_eq!(d("2024-03-01").days_until(d("2024-01-01")), -60);
+        assert_eq!(Date::from_ymd(2024, 2, 29), Some(d("2024-02-29")));
+        assert_eq!(Date::from_ymd(2023, 2, 29), None);
+        assert_eq!(Date::from_ymd(2024, 13, 1), None);
+        let read: Date = serde_json::from_str("\"2025-06-30\"").unwrap();
+        assert_eq!(read, d("2025-06-30"));
+        assert!(serde_json::from_str::<Date>("\"2025-6-30\"").is_err());
+        assert_eq!(serde_json::to_string(&read).unwrap(), "\"2025-06-30\"");
+    }
+
+    #[test]
+    fn the_older_one_term_parameters_read_as_their_terms() {
+        assert_eq!(Filter::field("title:x").unwrap().to_string(), "title:x");
+        assert_eq!(
+            Filter::field("title:x or title:y").unwrap_err().code(),
+            "not-one-term"
+        );
+        assert_eq!(
+            Filter::keyword("product-tag:jira").unwrap().to_string(),
+            "product-tag=jira"
+        );
+        let e = Filter::keyword("a=1 or b=2").unwrap_err();
+        assert_eq!((e.code(), e.param()), ("not-one-term", Some("keyword")));
+        let e = Filter::keyword("port-tcp=").unwrap_err();
+        assert_eq!((e.code(), e.param()), ("missing-value", Some("keyword")));
+        assert_eq!(
+            Filter::query("admin login").unwrap().to_string(),
+            r#"search-term:"admin login""#
+        );
+        let built = Filter::new(Term::new("port-tcp", crate::Op::Match, "443")).unwrap();
+        assert_eq!(built.term().ty(), "port-tcp");
+        let e = Filter::new(Term::new("port-tcp", crate::Op::Match, "http")).unwrap_err();
+        assert_eq!((e.code(), e.param()), ("invalid-port", Some("filter")));
+    }
+
+    #[test]
+    fn favicon_hashes_are_checked_by_kind() {
+        let names: Vec<_> = HashKind::ALL
+            .iter()
+            .map(|k| (k.param(), k.item_type(), k.what()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("sha1", "obj-sha1", "40 hex digits"),
+                ("sha256", "obj-sha256", "64 hex digits"),
+                ("md5", "obj-md5", "32 hex digits"),
+                ("murmur3", "obj-murmur3", "a signed 32-bit integer"),
+            ]
+        );
+        for (kind, n) in [
+            (HashKind::Sha1, 40),
+            (HashKind::Sha256, 64),
+            (HashKind::Md5, 32),
+        ] {
+            assert!(kind.accepts(&"aF".repeat(n / 2)), "{kind:?}");
+            assert!(!kind.accepts(&"a".repeat(n - 1)), "{kind:?}");
+            assert!(!kind.accepts(&"a".repeat(n + 1)), "{kind:?}");
+            assert!(!kind.accepts(&"g".repeat(n)), "{kind:?}");
+        }
+        assert!(HashKind::Murmur3.accepts("-2147483648"));
+        assert!(!HashKind::Murmur3.accepts("2147483648"));
+        let h = FaviconHash::new(HashKind::Md5, &"0".repeat(32)).unwrap();
+        assert_eq!(
+            (h.kind(), h.value()),
+            (HashKind::Md5, "0".repeat(32).as_str())
+        );
+        let e = FaviconHash::new(HashKind::Sha1, "abc").unwrap_err();
+        assert_eq!(e.param(), Some("sha1"));
+        assert!(e.to_string().contains("40 hex digits"), "{e}");
+    }
+
+    #[test]
+    fn restrict_reads_and_writes_each_section() {
+        for (text, r) in [
+            ("whois", Restrict::Whois),
+            ("bgp", Restrict::Bgp),
+            ("rwhois", Restrict::Rwhois),
+            ("rdns", Restrict::Rdns),
+        ] {
+            assert_eq!(text.parse::<Restrict>().unwrap(), r);
+            assert_eq!((r.as_str(), r.to_string()), (text, text.to_owned()));
+        }
+        assert!("WHOIS".parse::<Restrict>().is_err());
+    }
+
+    #[test]
+    fn counts_are_digits_only_and_print_as_read() {
+        assert_eq!(SummaryLimit::parse("7", false).unwrap().to_string(), "7");
+        assert_eq!(SummaryLimit::DEFAULT.get(), 100);
+        assert_eq!("12".parse::<Slop>().unwrap().to_string(), "12");
+        assert_eq!("42".parse::<Page>().unwrap().to_string(), "42");
+        assert_eq!(
+            serde_json::to_string(&"3".parse::<Page>().unwrap()).unwrap(),
+            "\"3\""
+        );
+        assert_eq!(Page::new(99).unwrap().get(), 99);
+        assert_eq!(Page::new(100).unwrap_err().code(), "page-limit");
+        assert_eq!(parse_count("0042"), Some(42));
+        assert_eq!(parse_count(""), None);
+        assert_eq!(parse_count("4 2"), None);
+        assert_eq!(parse_count("٤"), None);
+    }
+
+    #[test]
+    fn an_ip_parameter_covers_its_block() {
+        let addr: IpParam = "10.1.2.3".parse().unwrap();
+        assert!(matches!(addr, IpParam::Addr(_)));
+        assert_eq!(addr.net().to_string(), "10.1.2.3/32");
+        let net: IpParam = "10.1.2.3/32".parse().unwrap();
+        assert!(matches!(net, IpParam::Net(_)));
+        assert_eq!(net.to_string(), "10.1.2.3/32");
+        let block: IpParam = "10.0.0.0/8".parse().unwrap();
+        assert_eq!(block.net().prefix_len(), 8);
+        let a: std::net::IpAddr = "::1".parse().unwrap();
+        assert_eq!(IpParam::from(a), IpParam::Addr(a));
+        let n: IpNet = "2001:db8::/32".parse().unwrap();
+        assert_eq!(IpParam::from(n).to_string(), "2001:db8::/32");
+    }
+
+    #[test]
+    fn a_summary_field_is_a_type_name_lowercased() {
+        let f: SummaryField = "Geo-Country".parse().unwrap();
+        assert_eq!(
+            (f.as_str(), f.to_string()),
+            ("geo-country", "geo-country".to_owned())
+        );
+        assert_eq!(serde_json::to_string(&f).unwrap(), "\"geo-country\"");
+        for bad in ["", "a b", "a:b", "é"] {
+            assert!(bad.parse::<SummaryField>().is_err(), "{bad:?}");
+        }
+    }
 }
