@@ -889,4 +889,389 @@ mod tests {
             ["invalid-ip-parameter", "invalid-port-parameter"]
         );
     }
+
+    fn codes_of<T>(r: Result<T, Vec<ParamDiagnostic>>) -> Vec<&'static str> {
+        match r {
+            Ok(_) => Vec::new(),
+            Err(ds) => ds.iter().map(|d| d.diagnostic.code).collect(),
+        }
+    }
+
+    fn written(p: &[(&'static str, String)]) -> Vec<(String, String)> {
+        p.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn ports_take_an_address_or_a_block_and_a_window() {
+        let p = PortsParams::from_pairs(
+            &pairs(&[
+                ("ip", "10.0.0.0/22"),
+                ("from", "2024-01-01"),
+                ("to", "2024-01-31"),
+            ]),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            p.to_pairs(),
+            [
+                ("ip", "10.0.0.0/22".to_owned()),
+                ("from", "2024-01-01".into()),
+                ("to", "2024-01-31".into())
+            ]
+        );
+        assert_eq!(
+            PortsParams::from_pairs(&written(&p.to_pairs()), true),
+            Ok(p)
+        );
+        let only_ip = PortsParams::from_pairs(&pairs(&[("ip", "8.8.8.8")]), false).unwrap();
+        assert_eq!(only_ip.to_pairs(), [("ip", "8.8.8.8".to_owned())]);
+        let ports =
+            |p: &[(&str, &str)], ipports| codes_of(PortsParams::from_pairs(&pairs(p), ipports));
+        // `ipports` covers at most 1,024 addresses; `ports` any block.
+        assert!(ports(&[("ip", "10.0.0.0/22")], true).is_empty());
+        assert_eq!(ports(&[("ip", "10.0.0.0/21")], true), ["block-too-large"]);
+        assert!(ports(&[("ip", "10.0.0.0/8")], false).is_empty());
+        assert_eq!(ports(&[], false), ["missing-parameter"]);
+        assert_eq!(ports(&[("ip", "")], false), ["missing-parameter"]);
+        assert_eq!(ports(&[("ip", "x")], false), ["invalid-ip-parameter"]);
+        // A good address with a bad window is refused, each problem named.
+        assert_eq!(
+            ports(
+                &[
+                    ("ip", "8.8.8.8"),
+                    ("from", "2024-02-02"),
+                    ("to", "2024-02-01")
+                ],
+                false
+            ),
+            ["date-order"]
+        );
+        assert_eq!(
+            ports(&[("ip", "8.8.8.8"), ("to", "soon")], false),
+            ["invalid-date"]
+        );
+    }
+
+    #[test]
+    fn a_block_counts_its_addresses_saturating() {
+        let n = |s: &str| addresses(s.parse().unwrap());
+        assert_eq!(n("8.8.8.8/32"), 1);
+        assert_eq!(n("10.0.0.0/31"), 2);
+        assert_eq!(n("10.0.0.0/24"), 256);
+        assert_eq!(n("0.0.0.0/0"), 1 << 32);
+        assert_eq!(n("2001:db8::/65"), 1 << 63);
+        assert_eq!(n("2001:db8::/64"), u64::MAX);
+        assert_eq!(n("::/0"), u64::MAX);
+    }
+
+    #[test]
+    fn an_ip_summary_takes_one_address_and_a_section() {
+        let p = IpSummaryParams::from_pairs(&pairs(&[("ip", "::1"), ("restrict", "bgp")])).unwrap();
+        assert_eq!(
+            p.to_pairs(),
+            [("ip", "::1".to_owned()), ("restrict", "bgp".into())]
+        );
+        assert_eq!(IpSummaryParams::from_pairs(&written(&p.to_pairs())), Ok(p));
+        let bare = IpSummaryParams::from_pairs(&pairs(&[("ip", "1.2.3.4")])).unwrap();
+        assert_eq!(bare.to_pairs(), [("ip", "1.2.3.4".to_owned())]);
+        let codes = |p: &[(&str, &str)]| codes_of(IpSummaryParams::from_pairs(&pairs(p)));
+        assert_eq!(codes(&[("ip", "1.2.3.0/24")]), ["invalid-ip-parameter"]);
+        assert_eq!(
+            codes(&[("ip", "1.2.3.4"), ("restrict", "all")]),
+            ["invalid-restrict"]
+        );
+        assert_eq!(codes(&[("restrict", "bgp")]), ["missing-parameter"]);
+    }
+
+    #[test]
+    fn prioritize_writes_what_it_reads() {
+        let p =
+            PrioritizeParams::from_pairs(&pairs(&[("ip", "1.2.3.4"), ("port", "8443")])).unwrap();
+        assert_eq!((p.ip.to_string(), p.port), ("1.2.3.4".to_owned(), 8443));
+        assert_eq!(
+            p.to_pairs(),
+            [("ip", "1.2.3.4".to_owned()), ("port", "8443".into())]
+        );
+        assert_eq!(PrioritizeParams::from_pairs(&written(&p.to_pairs())), Ok(p));
+        let codes = |p: &[(&str, &str)]| codes_of(PrioritizeParams::from_pairs(&pairs(p)));
+        assert_eq!(codes(&[("ip", "1.2.3.4")]), ["missing-parameter"]);
+        assert_eq!(codes(&[("port", "22")]), ["missing-parameter"]);
+    }
+
+    /// What each endpoint needs to search by, one parameter at a time.
+    #[test]
+    fn each_endpoint_searches_by_its_own_parameters() {
+        let field = |s: &str| vec![Filter::field(s).unwrap()];
+        let ip = Some("8.8.8.8".parse().unwrap());
+        let by = |e: Endpoint, p: SearchParams| p.has_something_to_search(e);
+        let none = SearchParams::default;
+        for e in [Endpoint::Protocols, Endpoint::Domains] {
+            assert!(!by(e, none()));
+            assert!(by(e, SearchParams { ip, ..none() }));
+            assert!(by(
+                e,
+                SearchParams {
+                    expression: crate::parse("a:1").ok(),
+                    ..none()
+                }
+            ));
+            assert!(by(
+                e,
+                SearchParams {
+                    fields: field("a:1"),
+                    ..none()
+                }
+            ));
+            assert!(by(
+                e,
+                SearchParams {
+                    keywords: vec![Filter::keyword("a:1").unwrap()],
+                    ..none()
+                }
+            ));
+            assert!(by(
+                e,
+                SearchParams {
+                    queries: vec![Filter::query("x").unwrap()],
+                    ..none()
+                }
+            ));
+            assert!(!by(
+                e,
+                SearchParams {
+                    filters: vec!["a:1".parse().unwrap()],
+                    ..none()
+                }
+            ));
+        }
+        let hash = FaviconHash::new(HashKind::Murmur3, "1").ok();
+        assert!(by(
+            Endpoint::Favicons,
+            SearchParams {
+                favicon: hash,
+                ..none()
+            }
+        ));
+        assert!(by(
+            Endpoint::Favicons,
+            SearchParams {
+                fields: field("url:x"),
+                ..none()
+            }
+        ));
+        assert!(!by(
+            Endpoint::Favicons,
+            SearchParams {
+                fields: field("host:x"),
+                ..none()
+            }
+        ));
+        assert!(!by(Endpoint::Favicons, SearchParams { ip, ..none() }));
+        assert!(by(Endpoint::Rdns, SearchParams { ip, ..none() }));
+        assert!(by(
+            Endpoint::Rdns,
+            SearchParams {
+                host: Some("a.b".into()),
+                ..none()
+            }
+        ));
+        assert!(by(
+            Endpoint::Rdns,
+            SearchParams {
+                nameserver: Some("ns.b".into()),
+                ..none()
+            }
+        ));
+        assert!(!by(Endpoint::Rdns, none()));
+        assert!(by(
+            Endpoint::CtLog,
+            SearchParams {
+                fields: field("host:a.b"),
+                ..none()
+            }
+        ));
+        assert!(!by(
+            Endpoint::CtLog,
+            SearchParams {
+                fields: field("url:x"),
+                ..none()
+            }
+        ));
+    }
+
+    #[test]
+    fn a_whole_search_is_checked_and_keeps_its_warnings() {
+        let with = |src: &str| SearchParams {
+            expression: crate::parse(src).ok(),
+            ..SearchParams::default()
+        };
+        let warnings = with("search-term:x").check(Endpoint::Protocols).unwrap();
+        assert_eq!(
+            warnings.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["slow-search-term"]
+        );
+        assert!(
+            with("port-tcp:443")
+                .check(Endpoint::Protocols)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            with("geo-country:GB")
+                .check(Endpoint::Protocols)
+                .unwrap_err()
+                .code(),
+            "keyword-only-type"
+        );
+        assert_eq!(
+            SearchParams::default()
+                .check(Endpoint::Protocols)
+                .unwrap_err()
+                .code(),
+            "nothing-to-search"
+        );
+        let mut late = with("port-tcp:443");
+        late.from = "2024-02-02".parse().ok();
+        late.to = "2024-02-01".parse().ok();
+        assert_eq!(
+            late.check(Endpoint::Protocols).unwrap_err().code(),
+            "date-order"
+        );
+        late.to = late.from;
+        assert!(late.check(Endpoint::Protocols).is_ok());
+    }
+
+    #[test]
+    fn options_limits_and_booleans_read_as_documented() {
+        let p = SearchParams {
+            slop: Some(Slop(3)),
+            host_in_url: Some(true),
+            ..SearchParams::default()
+        };
+        assert_eq!(
+            p.match_options(),
+            MatchOptions::default().with_slop(3).with_host_in_url(true)
+        );
+        assert_eq!(
+            SearchParams::default().match_options(),
+            MatchOptions::default()
+        );
+        let mut s = SummaryParams::new("port-tcp".parse().unwrap());
+        assert_eq!(s.limit_or_default(), SummaryLimit::DEFAULT);
+        s.limit = SummaryLimit::new(5, false).ok();
+        assert_eq!(s.limit_or_default().get(), 5);
+        let read = |v: &str| {
+            SearchRequest::from_pairs(
+                &pairs(&[("ip", "1.2.3.4"), ("most_recent", v)]),
+                Endpoint::Protocols,
+                false,
+            )
+            .map(|r| r.params.most_recent)
+        };
+        for (v, b) in [
+            ("true", true),
+            ("TRUE", true),
+            ("1", true),
+            ("false", false),
+            ("False", false),
+            ("0", false),
+        ] {
+            assert_eq!(read(v), Ok(Some(b)), "{v}");
+        }
+        assert_eq!(read(""), Ok(None));
+        for v in ["yes", "2", "t"] {
+            assert_eq!(codes_of(read(v)), ["invalid-bool"], "{v}");
+        }
+        // `summary_limit` goes to 1,000,000 only for enterprise plans.
+        let limit = |enterprise| {
+            SearchRequest::from_pairs(
+                &pairs(&[
+                    ("ip", "1.2.3.4"),
+                    ("summarize", "port-tcp"),
+                    ("summary_limit", "50000"),
+                ]),
+                Endpoint::Protocols,
+                enterprise,
+            )
+        };
+        assert!(limit(true).is_ok());
+        assert_eq!(codes_of(limit(false)), ["invalid-summary-limit"]);
+    }
+
+    #[test]
+    fn empty_values_are_absent_except_in_contexts() {
+        let r = SearchRequest::from_pairs(
+            &pairs(&[
+                ("ip", "1.2.3.4"),
+                ("filter", ""),
+                ("filter", "port-tcp:443"),
+                ("expression", ""),
+                ("summarize", "port-tcp"),
+                ("summary_context", ""),
+                ("summary_context", "a"),
+                ("summary_nocontext", "b"),
+            ]),
+            Endpoint::Protocols,
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.params.filters.len(), 1);
+        assert!(r.params.expression.is_none());
+        let Answer::Summary(s) = r.answer else {
+            panic!("{:?}", r.answer)
+        };
+        assert_eq!(
+            (s.contexts, s.no_contexts),
+            (vec![String::new(), "a".into()], vec!["b".to_owned()])
+        );
+        // A parameter the endpoint does not take is not read, even when it is repeated or bad.
+        assert!(
+            codes(&[
+                ("ip", "1.2.3.4"),
+                ("host", "a"),
+                ("host", "b"),
+                ("md5", "x")
+            ])
+            .is_empty()
+        );
+        let rdns = SearchRequest::from_pairs(
+            &pairs(&[
+                ("host", "a.b"),
+                ("filter", "x"),
+                ("field", "y"),
+                ("slop", "z"),
+            ]),
+            Endpoint::Rdns,
+            false,
+        )
+        .unwrap();
+        assert!(rdns.params.filters.is_empty() && rdns.params.fields.is_empty());
+        assert_eq!(rdns.params.host.as_deref(), Some("a.b"));
+    }
+
+    #[test]
+    fn a_refused_value_is_one_finding_over_the_whole_value() {
+        let ds = RequestError::Page("12x".into()).into_diagnostics("12x");
+        assert_eq!(ds.len(), 1);
+        assert_eq!(ds[0].param.as_deref(), Some("page"));
+        assert_eq!(
+            (ds[0].diagnostic.code, ds[0].diagnostic.span),
+            ("invalid-page", Span::new(0, 3))
+        );
+        let e = SearchRequest::from_pairs(
+            &pairs(&[("expression", "title:x and")]),
+            Endpoint::Protocols,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].param.as_deref(), Some("expression"));
+        assert_eq!(e[0].diagnostic.code, "missing-operand");
+        assert!(
+            e[0].diagnostic.span.start >= 8,
+            "{:?}",
+            e[0].diagnostic.span
+        );
+    }
 }
