@@ -696,9 +696,6 @@ fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("text, a number, a boolean or null")
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
-            Ok(None)
-        }
         fn visit_none<E: de::Error>(self) -> Result<Option<String>, E> {
             Ok(None)
         }
@@ -727,6 +724,7 @@ fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
 
     #[test]
     fn a_summary_keeps_the_server_order_and_counts() {
@@ -821,5 +819,186 @@ mod tests {
             (Some("ci"), Some(50), Some(5))
         );
         assert!(!serde_json::to_string(&a).unwrap().contains("SECRET123"));
+    }
+
+    #[test]
+    fn a_summary_reads_its_values_by_name_and_in_order() {
+        let s = Summary::new(vec![("443".into(), 64), ("22".into(), 10)], 0, None);
+        assert_eq!(
+            (s.get("443"), s.get("22"), s.get("80")),
+            (Some(64), Some(10), None)
+        );
+        assert_eq!(s.iter().collect::<Vec<_>>(), [("443", 64), ("22", 10)]);
+        // No cardinality unless asked for; `values: null` is no values.
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"other":0,"values":{"443":64,"22":10}}"#
+        );
+        let empty: Summary = serde_json::from_str(r#"{"other": 2, "values": null}"#).unwrap();
+        assert_eq!(empty, Summary::new(Vec::new(), 2, None));
+        let page = ResultsPage::<Report>::empty(3);
+        assert_eq!(
+            (page.page, page.pages, page.result_count, page.results.len()),
+            (3, 0, 0, 0)
+        );
+    }
+
+    /// Counts come as integers, whole floats or numeric text; anything else is refused.
+    #[test]
+    fn counts_are_read_leniently_but_never_wrongly() {
+        let other = |v: &str| {
+            serde_json::from_str::<Summary>(&format!(r#"{{"other": {v}, "values": {{}}}}"#))
+                .map(|s| s.other)
+                .ok()
+        };
+        assert_eq!(other("7"), Some(7));
+        assert_eq!(other("7.0"), Some(7));
+        assert_eq!(other("0.0"), Some(0));
+        assert_eq!(other(r#"" 12 ""#), Some(12));
+        assert_eq!(other("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "-1",
+            "-2.0",
+            "2.5",
+            "18446744073709551616",
+            "1e300",
+            r#""x""#,
+            "true",
+        ] {
+            assert_eq!(other(bad), None, "{bad}");
+        }
+        // A count too large for its field is refused, not wrapped.
+        assert!(
+            serde_json::from_str::<ResultsPage>(r#"{"page": 4294967296, "results": []}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn text_fields_keep_numbers_and_booleans_as_text() {
+        let rec = |v: &str| {
+            serde_json::from_str::<IpRecord>(&format!(r#"{{"name": {v}}}"#))
+                .unwrap()
+                .name
+        };
+        assert_eq!(rec(r#""Google""#).as_deref(), Some("Google"));
+        assert_eq!(rec("true").as_deref(), Some("true"));
+        assert_eq!(rec("15169").as_deref(), Some("15169"));
+        assert_eq!(rec("-3").as_deref(), Some("-3"));
+        assert_eq!(rec("1.5").as_deref(), Some("1.5"));
+        assert_eq!(rec("null"), None);
+        assert_eq!(serde_json::from_str::<IpRecord>("{}").unwrap().name, None);
+        assert!(serde_json::from_str::<IpRecord>(r#"{"name": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn quota_left_is_the_limit_less_the_usage() {
+        let q = |limit, usage| Quota {
+            api_limit: limit,
+            api_usage: usage,
+            ..Quota::default()
+        };
+        assert_eq!(q(Some(500), Some(7)).api_left(), Some(493));
+        assert_eq!(q(Some(5), Some(7)).api_left(), Some(0));
+        assert_eq!(q(None, Some(7)).api_left(), None);
+        assert_eq!(q(Some(5), None).api_left(), None);
+        assert!(Quota::default().is_empty());
+        assert!(!q(Some(0), None).is_empty());
+        // A nested block with numbers wins over the flat ones; the flat saved-project
+        // numbers fill what the nested block lacks.
+        let a: Account = serde_json::from_str(
+            r#"{"quota": {"api_limit": 100}, "api_limit": 9, "ws_limit": 3, "ws_usage": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (a.quota.api_limit, a.quota.ws_limit, a.quota.ws_usage),
+            (Some(100), Some(3), Some(1))
+        );
+    }
+
+    #[test]
+    fn ports_read_and_write_in_the_server_order() {
+        let json = r#"{"other":2,"values":{"443":10,"53":4},"honeypot":true}"#;
+        let p: Ports = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            p,
+            Ports::new(vec![("443".into(), 10), ("53".into(), 4)], 2, true)
+        );
+        assert_eq!(serde_json::to_string(&p).unwrap(), json);
+        let plain = Ports::new(vec![("22".into(), 1)], 0, false);
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"other":0,"values":{"22":1}}"#
+        );
+        let json = r#"{"other":1,"values":{"10.0.0.2":{"other":0,"values":{"22":1}},"10.0.0.1":{"other":0,"values":{}}}}"#;
+        let mut a: IpPorts = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            a.values.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["10.0.0.2", "10.0.0.1"]
+        );
+        assert_eq!(serde_json::to_string(&a).unwrap(), json);
+        a.merge(IpPorts::new(vec![("10.0.0.3".into(), plain)], 4));
+        assert_eq!((a.values.len(), a.other), (3, 5));
+        assert_eq!(a.values[2].0, "10.0.0.3");
+        assert!(serde_json::from_str::<IpPorts>(r#"{"other":0,"values":[]}"#).is_err());
+    }
+
+    #[test]
+    fn a_refusal_leads_with_its_first_error() {
+        let d = |param: Option<&str>, sev, code, msg: &str| {
+            ParamDiagnostic::new(
+                param,
+                Diagnostic::new(sev, code, "x", crate::Span::new(0, 1), msg),
+            )
+        };
+        let warn = d(
+            Some("expression"),
+            Severity::Warning,
+            "slow-search-term",
+            "slow",
+        );
+        let e1 = d(
+            Some("page"),
+            Severity::Error,
+            "invalid-page",
+            "not a page number",
+        );
+        let e2 = d(
+            Some("slop"),
+            Severity::Error,
+            "invalid-slop",
+            "`slop` is not a count",
+        );
+        let b = ErrorBody::refusal(vec![warn.clone(), e1.clone(), e2.clone()]);
+        assert_eq!(
+            (b.code, b.error.as_str()),
+            (
+                "invalid-page",
+                "page: not a page number (and 1 more errors)"
+            )
+        );
+        assert_eq!(b.diagnostics.len(), 3);
+        // A message that already names its parameter is not prefixed with it.
+        let b = ErrorBody::refusal(vec![e2]);
+        assert_eq!(
+            (b.code, b.error.as_str()),
+            ("invalid-slop", "`slop` is not a count")
+        );
+        let b = ErrorBody::refusal(vec![d(
+            None,
+            Severity::Error,
+            "nothing-to-search",
+            "nothing",
+        )]);
+        assert_eq!(b.error, "nothing");
+        let b = ErrorBody::refusal(vec![warn]);
+        assert_eq!(
+            (b.code, b.error.as_str()),
+            ("bad-request", "the request was refused")
+        );
+        let p = Prioritized::queued("1.2.3.4", 443);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"ip":"1.2.3.4","port":443,"queued":true}"#
+        );
     }
 }

@@ -140,3 +140,40 @@ pub const PORTS_PATH: &str = "v1/scan/ports";
 pub const IPPORTS_PATH: &str = "v1/scan/ipports";
 /// The path of the endpoint that sums up what is known of an address.
 pub const IP_SUMMARY_PATH: &str = "v1/ip/summary";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limits_are_the_documented_ones() {
+        assert_eq!(MAX_RESULTS, 10_000);
+        assert_eq!(MAX_URL_BYTES, 32_768);
+    }
+
+    #[test]
+    fn each_endpoint_takes_its_own_parameters_and_a_page_or_summary() {
+        let paths: Vec<_> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+        assert_eq!(
+            paths,
+            [
+                "v1/scan/protocols",
+                "v1/scan/domains",
+                "v1/scan/favicons",
+                "v1/domain/rdns",
+                "v1/ct/log"
+            ]
+        );
+        for e in Endpoint::ALL {
+            for p in PAGE_AND_SUMMARY {
+                assert!(e.takes(p), "{e:?} {p}");
+            }
+            assert!(e.takes("from") && e.takes("most_recent"), "{e:?}");
+            assert!(!e.takes("timeout") && !e.takes("FROM"), "{e:?}");
+        }
+        assert!(Endpoint::Protocols.takes("expression") && Endpoint::Domains.takes("slop"));
+        assert!(Endpoint::Favicons.takes("murmur3") && !Endpoint::Favicons.takes("expression"));
+        assert!(Endpoint::Rdns.takes("nameserver") && !Endpoint::Rdns.takes("filter"));
+        assert!(Endpoint::CtLog.takes("field") && !Endpoint::CtLog.takes("ip"));
+    }
+}
