@@ -762,3 +762,274 @@ impl std::ops::Not for Term {
         Expr::from(self).negate()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+
+    fn hash_of(x: &impl Hash) -> u64 {
+        let mut h = DefaultHasher::new();
+        x.hash(&mut h);
+        h.finish()
+    }
+
+    fn t(ty: &str, value: &str) -> Term {
+        Term::new(ty, Op::Match, value)
+    }
+
+    #[test]
+    fn spans_measure_and_slice() {
+        let s = Span::new(2, 5);
+        assert_eq!((s.range(), s.len(), s.is_empty()), (2..5, 3, false));
+        assert!(Span::new(4, 4).is_empty());
+        assert_eq!(Span::from(1..3), Span::new(1, 3));
+        assert_eq!(&"abcdef"[s.range()], "cde");
+    }
+
+    #[test]
+    fn operators_print_as_their_character() {
+        assert_eq!((Op::Match.as_char(), Op::Keyword.as_char()), (':', '='));
+        assert_eq!(
+            (Op::Match.to_string(), Op::Keyword.to_string()),
+            (":".into(), "=".into())
+        );
+        for c in ['a', 'Z', '0', '_', '.', '-'] {
+            assert!(is_type_char(c), "{c}");
+        }
+        for c in [' ', ':', '=', ';', '*', 'é', '"'] {
+            assert!(!is_type_char(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn a_term_is_built_with_a_checked_lowercase_type() {
+        assert_eq!(
+            Term::try_new("", Op::Match, "x").unwrap_err(),
+            BuildError::InvalidType {
+                name: String::new()
+            }
+        );
+        assert!(Term::try_new("a b", Op::Match, "x").is_err());
+        assert!(Term::try_new("a:b", Op::Match, "x").is_err());
+        let known = t("Port-TCP", "443");
+        assert_eq!(known.ty(), "port-tcp");
+        assert!(
+            matches!(known.ty, Cow::Borrowed(_)),
+            "a registry type is not allocated"
+        );
+        let unknown = t("My-Type", "x");
+        assert_eq!(unknown.ty(), "my-type");
+        let built = t("title", "a")
+            .with_context("ctx")
+            .with_prefix(true)
+            .with_op(Op::Keyword)
+            .with_value("b");
+        assert_eq!(
+            (
+                built.context(),
+                built.op(),
+                built.value(),
+                built.is_prefix()
+            ),
+            (Some("ctx"), Op::Keyword, "b", true)
+        );
+        assert_eq!(built.to_string(), "title;ctx=b*");
+        assert_eq!(built.clone().without_context().context(), None);
+        assert_eq!(t("title", "a").with_context("").context(), Some(""));
+    }
+
+    #[test]
+    fn a_parsed_term_knows_where_each_part_stands() {
+        let q = crate::parse("x:1 and title;c=\"v w\"").unwrap();
+        let term = q.expr().terms().nth(1).unwrap().clone();
+        assert_eq!(term.span(), Span::new(8, 21));
+        assert_eq!(term.value_span(), Span::new(16, 21));
+        assert_eq!(term.op_span(), Span::new(15, 16));
+        assert_eq!(term.type_span(), Span::new(8, 13));
+        // A built term stands nowhere.
+        let built = t("title", "x");
+        assert_eq!(
+            (built.span(), built.op_span(), built.type_span()),
+            Default::default()
+        );
+    }
+
+    /// Equality and hashing read what a term means, never where it was written.
+    #[test]
+    fn equality_and_hashing_ignore_spans_and_read_every_part() {
+        let parsed = crate::parse("title;c=v*").unwrap().into_expr();
+        let built = Expr::from(
+            t("title", "v")
+                .with_context("c")
+                .with_op(Op::Keyword)
+                .with_prefix(true),
+        );
+        assert_eq!(parsed, built);
+        assert_eq!(hash_of(&parsed), hash_of(&built));
+        let base = t("title", "v").with_context("c");
+        let variants = [
+            t("host", "v").with_context("c"),
+            t("title", "v").with_context("d"),
+            t("title", "v"),
+            t("title", "v").with_context("c").with_op(Op::Keyword),
+            t("title", "w").with_context("c"),
+            t("title", "v").with_context("c").with_prefix(true),
+        ];
+        for v in &variants {
+            assert_ne!(&base, v);
+            assert_ne!(hash_of(&base), hash_of(v), "{v}");
+        }
+        let (a, b) = (Expr::from(t("a", "1")), Expr::from(t("b", "2")));
+        let and = a.clone().and(b.clone());
+        let or = a.clone().or(b.clone());
+        assert_ne!(and, or);
+        assert_ne!(hash_of(&and), hash_of(&or));
+        assert_ne!(and, b.clone().and(a.clone()), "operand order counts");
+        assert_ne!(hash_of(&and), hash_of(&b.clone().and(a.clone())));
+        assert_ne!(!a.clone(), !b.clone());
+        assert_ne!(hash_of(&!a.clone()), hash_of(&!b.clone()));
+        assert_eq!(!a.clone(), !a.clone());
+        assert_ne!(!a.clone(), a.clone());
+        assert_ne!(Expr::from(t("a", "1")), Expr::from(t("a", "2")));
+    }
+
+    #[test]
+    fn groups_are_flat_and_read_in_order() {
+        let (a, b, c) = (t("a", "1"), t("b", "2"), t("c", "3"));
+        let e = a.clone().and(b.clone()).and(c.clone().and(t("d", "4")));
+        let Expr::And(g) = &e else { panic!("{e:?}") };
+        assert_eq!((g.len(), g.is_empty()), (4, false));
+        assert_eq!(g.operands()[2], Expr::from(c.clone()));
+        assert_eq!(g.iter().count(), 4);
+        assert_eq!(g.into_iter().nth(1), Some(&Expr::from(b.clone())));
+        assert_eq!(g.clone().into_operands().len(), 4);
+        let tys: Vec<_> = e.terms().map(Term::ty).collect();
+        assert_eq!(tys, ["a", "b", "c", "d"]);
+        // `or` inside `and` stays a group of its own.
+        let mixed = a.clone().and(b.clone().or(c.clone()));
+        let Expr::And(g) = &mixed else { panic!() };
+        assert_eq!(g.len(), 2);
+        assert_eq!(Expr::all(Vec::<Expr>::new()), None);
+        assert_eq!(Expr::any([a.clone()]), Some(Expr::from(a.clone())));
+        assert_eq!(
+            Expr::all([a.clone(), b.clone()]),
+            Some(a.clone().and(b.clone()))
+        );
+        assert_eq!(
+            Expr::any([a.clone(), b.clone()]),
+            Some(a.clone().or(b.clone()))
+        );
+        assert_eq!(
+            Expr::any([a.clone().or(b.clone()), c.clone().into()])
+                .unwrap()
+                .to_string(),
+            "(a:1 or b:2 or c:3)"
+        );
+        assert_eq!(a.clone().or(b.clone()).to_string(), "(a:1 or b:2)");
+        assert_eq!((!a.clone()).to_string(), "not a:1");
+        assert_eq!(Expr::from(a.clone()).negate(), !a.clone());
+        assert_eq!(Expr::from(a.clone()).as_term(), Some(&a));
+        assert_eq!((!a.clone()).as_term(), None);
+        assert_eq!(mixed.as_term(), None);
+    }
+
+    #[test]
+    fn depth_counts_every_level() {
+        let a = || Expr::from(t("a", "1"));
+        assert_eq!(a().depth(), 1);
+        assert_eq!((!a()).depth(), 2);
+        assert_eq!((!!a()).depth(), 3);
+        assert_eq!(a().and(a()).depth(), 2);
+        assert_eq!(a().and(a().or(!a())).depth(), 4);
+        assert_eq!((!a().and(a())).and(a().or(a())).depth(), 4);
+    }
+
+    #[test]
+    fn dropping_terms_keeps_the_rest_flat() {
+        let q = crate::parse("a:1 and (b:2 or (c:3 and d:4)) and not e:5")
+            .unwrap()
+            .into_expr();
+        let drop = |ty: &'static str| move |t: &Term| t.ty() == ty;
+        assert_eq!(
+            q.clone().without_terms(&drop("b")).unwrap().to_string(),
+            "(a:1 and c:3 and d:4 and not e:5)"
+        );
+        assert_eq!(
+            q.clone().without_terms(&drop("e")).unwrap().to_string(),
+            "(a:1 and (b:2 or (c:3 and d:4)))"
+        );
+        assert_eq!(q.clone().without_terms(&drop("zz")), Some(q.clone()));
+        assert_eq!(q.clone().without_terms(&|_| true), None);
+        let or = crate::parse("(a:1 or (b:2 and c:3)) or d:4")
+            .unwrap()
+            .into_expr();
+        assert_eq!(
+            or.without_terms(&drop("b")).unwrap().to_string(),
+            "(a:1 or c:3 or d:4)"
+        );
+        let not = crate::parse("not a:1").unwrap().into_expr();
+        assert_eq!(not.clone().without_terms(&drop("a")), None);
+        let Some(Expr::Not { span, .. }) = not.without_terms(&drop("b")) else {
+            panic!()
+        };
+        assert_eq!(span, Span::new(0, 7));
+    }
+
+    #[test]
+    fn spans_move_together() {
+        let mut q = crate::parse("(a:1 or b:2) and not c:3")
+            .unwrap()
+            .into_expr();
+        q.map_spans(&|s| Span::new(s.start + 10, s.end + 10));
+        let Expr::And(g) = &q else { panic!() };
+        assert_eq!(g.span(), Span::new(10, 34));
+        assert_eq!(g.operands()[0].span(), Span::new(10, 22));
+        let Expr::Or(inner) = &g.operands()[0] else {
+            panic!()
+        };
+        let term = inner.operands()[1].as_term().unwrap();
+        assert_eq!(
+            (term.span(), term.value_span()),
+            (Span::new(18, 21), Span::new(20, 21))
+        );
+        assert_eq!(g.operands()[1].span(), Span::new(27, 34));
+        let Expr::Not { operand, .. } = &g.operands()[1] else {
+            panic!()
+        };
+        assert_eq!(operand.span(), Span::new(31, 34));
+        let mut e = Expr::from(t("a", "1"));
+        e.set_group_span(Span::new(1, 2));
+        assert_eq!(e.span(), Span::default());
+        let mut g = t("a", "1").or(t("b", "2"));
+        g.set_group_span(Span::new(1, 9));
+        assert_eq!(g.span(), Span::new(1, 9));
+    }
+
+    #[test]
+    fn the_serialised_tree_reads_back_through_the_constructors() {
+        let q = crate::parse("a:1 not b:2").unwrap().into_expr();
+        let json = serde_json::to_value(&q).unwrap();
+        assert!(json.to_string().contains(r#""juxtaposed":true"#), "{json}");
+        assert_eq!(serde_json::from_value::<Expr>(json).unwrap(), q);
+        let plain = serde_json::to_string(&!Expr::from(t("a", "1"))).unwrap();
+        assert!(!plain.contains("juxtaposed"), "{plain}");
+        let one: Expr = serde_json::from_str(
+            r#"{"and": [{"term": {"type": "a", "op": "match", "value": "1"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(one, Expr::from(t("a", "1")));
+        let nested: Expr = serde_json::from_str(
+            r#"{"or": [{"or": [{"term": {"type": "a", "op": "match", "value": "1"}}, {"term": {"type": "b", "op": "match", "value": "2"}}]}, {"term": {"type": "c", "op": "match", "value": "3"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(nested.to_string(), "(a:1 or b:2 or c:3)");
+        assert!(serde_json::from_str::<Expr>(r#"{"or": []}"#).is_err());
+        assert!(
+            serde_json::from_str::<Expr>(
+                r#"{"term": {"type": "a b", "op": "match", "value": "1"}}"#
+            )
+            .is_err()
+        );
+    }
+}
