@@ -22,7 +22,8 @@ command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
 # The files of the parse, validate, print and evaluate core, and the library pieces beside it.
 core=(src/print.rs src/types.rs src/validate.rs src/parse.rs src/eval.rs src/lint.rs
     src/diagnostic.rs src/recover.rs src/query.rs src/ast.rs src/models/mod.rs
-    src/models/params.rs src/models/search.rs src/models/answers.rs)
+    src/models/params.rs src/models/search.rs src/models/answers.rs src/compile/mod.rs
+    src/compile/sql.rs src/compile/opensearch.rs src/compile/unicode.rs)
 files=("$@")
 [[ ${#files[@]} -gt 0 ]] || files=("${core[@]}")
 
@@ -37,6 +38,11 @@ core_tests=(--lib --test conformance --test corpus --test lints --test eval --te
 # tests, which use it too, need their features built, and linking the core's twelve test
 # programs per mutant would double the time for tests that do not read these files.
 model_tests=(--lib)
+# The compile backends: the library's unit tests and tests/compile.rs (the SQL and DSL of each
+# rule as snapshots, the DSL's structure, literals under hostile values). What the SQL means on
+# the engines is proven by tests/engines.rs in CI, about a minute a run: too slow per mutant.
+compile_features=compile
+compile_tests=(--lib --test compile)
 
 summary=()
 for file in "${files[@]}"; do
@@ -44,13 +50,15 @@ for file in "${files[@]}"; do
     out=target/mutants/${name%.rs}
     mkdir -p "$out"
     tests=("${core_tests[@]}")
+    with=$features
     [[ $file == src/models/* ]] && tests=("${model_tests[@]}")
+    [[ $file == src/compile/* ]] && tests=("${compile_tests[@]}") && with=$compile_features
     args=()
     for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts; the summary says which.
     # A mutant that fails a property test must not leave its seed in proptest-regressions/.
     PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
-        cargo mutants --in-place --no-shuffle --no-default-features --features "$features" \
+        cargo mutants --in-place --no-shuffle --no-default-features --features "$with" \
             -p driftql -f "$file" \
             --output "$out" "${args[@]}" || true
     outcomes=$out/mutants.out/outcomes.json
