@@ -59,11 +59,14 @@ for file in "${files[@]}"; do
     [[ $file == src/compile/* ]] && tests=("${compile_tests[@]}") && with=$compile_features
     args=()
     for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
+    # A test set runs in under 10 s on 2 cores: a mutant still running after 40 s loops forever
+    # (the automatic limit, five times the first run's time, is over a minute when that run
+    # shared the machine).
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts; the summary says which.
     # A mutant that fails a property test must not leave its seed in proptest-regressions/.
     PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
         cargo mutants --in-place --no-shuffle --no-default-features --features "$with" \
-            -p driftql -f "$file" \
+            -p driftql -f "$file" --timeout 40 \
             --output "$out" "${args[@]}" || true
     outcomes=$out/mutants.out/outcomes.json
     if [[ -f $outcomes ]]; then
