@@ -696,6 +696,11 @@ fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("text, a number, a boolean or null")
         }
+        /// A `null` buffered by `#[serde(flatten)]` (the flat account answer's `reset`) comes
+        /// as a unit.
+        fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
         fn visit_none<E: de::Error>(self) -> Result<Option<String>, E> {
             Ok(None)
         }
@@ -888,6 +893,29 @@ mod tests {
         assert_eq!(rec("null"), None);
         assert_eq!(serde_json::from_str::<IpRecord>("{}").unwrap().name, None);
         assert!(serde_json::from_str::<IpRecord>(r#"{"name": [1]}"#).is_err());
+    }
+
+    /// In the flat shape, the numbers and dates are read through `flatten`, nulls included.
+    #[test]
+    fn the_flat_account_reads_nulls_as_absent() {
+        let a: Account = serde_json::from_str(
+            r#"{"api_limit": 5, "reset": null, "next_reset": null, "api_usage": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                a.quota.api_limit,
+                a.quota.api_usage,
+                a.quota.reset,
+                a.quota.next_reset
+            ),
+            (Some(5), None, None, None)
+        );
+        let v = serde_json::json!({"api_limit": 5, "reset": null});
+        assert_eq!(
+            serde_json::from_value::<Account>(v).unwrap().quota.reset,
+            None
+        );
     }
 
     #[test]
