@@ -265,16 +265,10 @@ impl Date {
             param,
             value: s.to_owned(),
         };
-        // Exactly `YYYY-MM-DD`: ten characters, digits and two dashes.
-        let shape_ok = s.len() == 10
-            && s.bytes().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            });
-        if !shape_ok {
+        // Exactly `YYYY-MM-DD`. The format's `[year]` also takes a sign (`+2024-01-01`), which a
+        // parameter may not have; anything else but four digits, a dash, two, a dash and two is
+        // refused by the parse itself.
+        if !s.starts_with(|c: char| c.is_ascii_digit()) {
             return Err(invalid());
         }
         time::Date::parse(s, DATE_FORMAT)
@@ -860,6 +854,11 @@ mod tests {
             "24-01-01",
             "2024/01/01",
             "+2024-01-01",
+            "-2024-01-01",
+            "+0024-01-01",
+            "02024-01-01",
+            "2024-01-1",
+            "2024-01-01 ",
             " 2024-01-01",
             "",
             "2024-01-01T00:00",
