@@ -942,7 +942,7 @@ mod tests {
         assert_eq!((!!a()).depth(), 3);
         assert_eq!(a().and(a()).depth(), 2);
         assert_eq!(a().and(a().or(!a())).depth(), 4);
-        assert_eq!((!a().and(a())).and(a().or(a())).depth(), 4);
+        assert_eq!((!(a().and(a()))).and(a().or(a())).depth(), 4);
     }
 
     #[test]
