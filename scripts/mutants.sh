@@ -62,14 +62,19 @@ for file in "${files[@]}"; do
     # A test set runs in under 10 s on 2 cores: a mutant still running after 40 s loops forever
     # (the automatic limit, five times the first run's time, is over a minute when that run
     # shared the machine).
-    # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts; the summary says which.
-    # A mutant that fails a property test must not leave its seed in proptest-regressions/.
+    # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts, which the summary
+    # tells; 1 (usage) and 4 (the unmutated tree fails its tests, or takes over the timeout)
+    # mean nothing was tested. A mutant that fails a property test must not leave its seed in
+    # proptest-regressions/.
+    rc=0
     PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
         cargo mutants --in-place --no-shuffle --no-default-features --features "$with" \
             -p driftql -f "$file" --timeout 40 \
-            --output "$out" "${args[@]}" || true
+            --output "$out" "${args[@]}" || rc=$?
     outcomes=$out/mutants.out/outcomes.json
-    if [[ -f $outcomes ]]; then
+    if [[ $rc == 1 || $rc == 4 ]]; then
+        summary+=("$file: nothing tested: cargo-mutants exited $rc (see $out/mutants.out/)")
+    elif [[ -f $outcomes ]]; then
         summary+=("$(python3 - "$file" "$outcomes" <<'PYTHON'
 import json, sys
 file, path = sys.argv[1], sys.argv[2]
