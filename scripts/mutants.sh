@@ -5,6 +5,8 @@
 #
 #   bash scripts/mutants.sh                    # every core file (hours on 2 cores)
 #   bash scripts/mutants.sh src/types.rs       # one file
+#   bash scripts/mutants.sh src/parse.rs -- -F first_word   # what follows -- goes to cargo mutants
+#                                              # (here: only the mutants of one function)
 #
 # Run it in a clean clone with ../shared beside it (cargo-mutants edits the files in place and
 # puts them back; the script refuses a checkout with uncommitted changes). Mutants that no input
@@ -24,7 +26,17 @@ core=(src/print.rs src/types.rs src/validate.rs src/parse.rs src/eval.rs src/lin
     src/diagnostic.rs src/recover.rs src/query.rs src/ast.rs src/models/mod.rs
     src/models/params.rs src/models/search.rs src/models/answers.rs src/compile/mod.rs
     src/compile/sql.rs src/compile/opensearch.rs src/compile/unicode.rs)
-files=("$@")
+files=()
+extra=()
+while [[ $# -gt 0 ]]; do
+    if [[ $1 == -- ]]; then
+        shift
+        extra=("$@")
+        break
+    fi
+    files+=("$1")
+    shift
+done
 [[ ${#files[@]} -gt 0 ]] || files=("${core[@]}")
 
 # The tests that cover the core, built with the features they need and nothing more (the
@@ -70,7 +82,7 @@ for file in "${files[@]}"; do
     PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
         cargo mutants --in-place --no-shuffle --no-default-features --features "$with" \
             -p driftql -f "$file" --timeout 40 \
-            --output "$out" "${args[@]}" || rc=$?
+            --output "$out" "${args[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
     outcomes=$out/mutants.out/outcomes.json
     if [[ $rc == 1 || $rc == 4 ]]; then
         summary+=("$file: nothing tested: cargo-mutants exited $rc (see $out/mutants.out/)")
