@@ -384,4 +384,141 @@ mod tests {
         assert_eq!(&input[t.span().range()], "port-tcp:443");
         assert_eq!(q.source(), input);
     }
+
+    const EDIT: Edit = Edit {
+        at: 5,
+        removed: 2,
+        inserted: 3,
+    };
+
+    /// Positions after an edit map back: before it unchanged, after it shifted by what it
+    /// changed in length, inside what it put in to where it was.
+    #[test]
+    fn positions_map_back_across_an_edit() {
+        for (at, start, end) in [
+            (0, 0, 0),
+            (4, 4, 4),
+            (5, 5, 5),
+            (6, 5, 5),
+            (7, 5, 5),
+            (8, 7, 7),
+            (12, 11, 11),
+        ] {
+            assert_eq!(
+                (back_start(&EDIT, at), back_end(&EDIT, at)),
+                (start, end),
+                "{at}"
+            );
+        }
+        let deletion = Edit {
+            at: 3,
+            removed: 1,
+            inserted: 0,
+        };
+        assert_eq!((back_start(&deletion, 3), back_end(&deletion, 3)), (4, 3));
+        // Walked back through two edits, the later one first.
+        let later = Edit {
+            at: 0,
+            removed: 0,
+            inserted: 4,
+        };
+        assert_eq!(
+            to_input(&[EDIT, later], Span::new(12, 16)),
+            Span::new(7, 11)
+        );
+        assert_eq!(to_input(&[EDIT, later], Span::new(0, 2)), Span::new(0, 0));
+        assert_eq!(to_input(&[], Span::new(2, 3)), Span::new(2, 3));
+    }
+
+    /// A span is touched when an edit put text into it or took text out of its inside.
+    #[test]
+    fn a_span_is_touched_by_what_an_edit_put_in_or_took_out() {
+        let e = [EDIT];
+        assert!(touched(&e, Span::new(5, 8)));
+        assert!(touched(&e, Span::new(7, 9)));
+        assert!(touched(&e, Span::new(2, 6)));
+        assert!(!touched(&e, Span::new(0, 5)));
+        assert!(!touched(&e, Span::new(8, 12)));
+        let deletion = [Edit {
+            at: 3,
+            removed: 1,
+            inserted: 0,
+        }];
+        assert!(touched(&deletion, Span::new(1, 5)));
+        assert!(!touched(&deletion, Span::new(3, 5)));
+        assert!(!touched(&deletion, Span::new(0, 3)));
+        // An earlier edit is found through a later one that moved the span.
+        let both = [
+            deletion[0],
+            Edit {
+                at: 0,
+                removed: 0,
+                inserted: 2,
+            },
+        ];
+        assert!(touched(&both, Span::new(3, 7)));
+        assert!(!touched(&both, Span::new(5, 7)));
+        assert!(touched(&both, Span::new(0, 1)));
+    }
+
+    #[test]
+    fn tokens_run_between_boundaries_and_hold_quoted_text() {
+        let text = r#"ab title:"x y"z (c) d\ e"#;
+        assert_eq!(token_around(text, 1), 0..2);
+        assert_eq!(token_around(text, 0), 0..2);
+        assert_eq!(token_around(text, 5), 3..15);
+        assert_eq!(token_end(text, 3), 15);
+        assert_eq!(token_around(text, 17), 17..18);
+        assert_eq!(
+            token_end(text, 20),
+            24,
+            "an escaped space is part of the token"
+        );
+        assert_eq!(
+            token_around("ab cd", 99),
+            3..5,
+            "a position past the end is the end"
+        );
+        assert_eq!(token_end("a\"b c", 0), 5, "an open quote runs to the end");
+        for b in [b' ', b'\t', b'\r', b'\n', b'(', b')'] {
+            assert!(boundary(b), "{b}");
+        }
+        assert!(!boundary(b'a') && !boundary(b'"') && !boundary(b':'));
+    }
+
+    #[test]
+    fn a_bare_word_is_no_term_and_no_keyword() {
+        assert!(bare_word("cherrypy"));
+        assert!(bare_word("ti$le"));
+        for not_bare in ["", "and", "OR", "Not", "title:x", "a=1"] {
+            assert!(!bare_word(not_bare), "{not_bare:?}");
+        }
+    }
+
+    fn mended(text: &str) -> String {
+        let e = parse_expr(text).unwrap_err();
+        let (range, with) = mend(text, &e).unwrap();
+        let mut t = text.to_owned();
+        t.replace_range(range, &with);
+        t
+    }
+
+    /// Each kind of error is mended as the table of `parse_recovering` says.
+    #[test]
+    fn each_error_is_mended_where_it_is() {
+        assert_eq!(mended("a:1 b:2"), "a:1 and b:2");
+        assert_eq!(mended("a:1 (b:2)"), "a:1 and (b:2)");
+        assert_eq!(mended("a:1 foo bar or b:2"), "a:1 and _:_ or b:2");
+        assert_eq!(mended("title: x"), "title:x");
+        assert_eq!(mended("a:1 and"), "a:1 ");
+        assert_eq!(mended("a:1)"), "a:1");
+        assert_eq!(mended("(a:1"), "(a:1)");
+        assert_eq!(mended("a:1 and ()"), "a:1 and _:_");
+        assert_eq!(mended("a:1 or b:\"x y"), "a:1 or _:_");
+        assert_eq!(mended("a:1 or port-tcp:"), "a:1 or _:_");
+        assert_eq!(mended("a:1 or :x"), "a:1 or _:_");
+        assert_eq!(mended("x:1 or ti*tle:y"), "x:1 or _:_");
+        let e = parse_expr("").unwrap_err();
+        assert_eq!(mend("", &e), None);
+    }
 }
