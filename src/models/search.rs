@@ -487,8 +487,9 @@ impl PrioritizeParams {
         let port = r.required("port", "the port to scan", |v| {
             crate::types::parse_port(v).ok_or_else(|| RequestError::Port(v.to_owned()))
         });
+        // Each parameter is `None` exactly when it was refused: both read means no error.
         match (ip, port) {
-            (Some(ip), Some(port)) if r.errors.is_empty() => Ok(PrioritizeParams { ip, port }),
+            (Some(ip), Some(port)) => Ok(PrioritizeParams { ip, port }),
             _ => Err(r.errors),
         }
     }
