@@ -692,3 +692,17 @@ proptest! {
         }
     }
 }
+
+/// `Query::compile` is `compile` of that query, for every target.
+#[test]
+fn the_method_compiles_as_the_function() {
+    let q = query("port-tcp:443 and not title:\"a b\"");
+    let options = CompileOptions::default();
+    for target in Target::ALL {
+        assert_eq!(
+            q.compile(target, &options).unwrap(),
+            compile(&q, target, &options).unwrap(),
+            "{target}"
+        );
+    }
+}
