@@ -706,3 +706,20 @@ fn the_method_compiles_as_the_function() {
         );
     }
 }
+
+/// Control characters in a value never reach the SQL text raw: it stays printable on a
+/// terminal and in a log (ClickHouse writes them as `\xNN`, DuckDB as `chr(n)`).
+#[test]
+fn sql_text_holds_no_control_characters() {
+    for value in ["a\nb", "tab\there", "nul\0", "esc\u{1b}[31m", "del\u{7f}"] {
+        let term = Term::new("title", Op::Keyword, value);
+        let q = Query::try_from(Expr::from(term)).unwrap();
+        for target in [Target::ClickHouse, Target::DuckDb] {
+            let sql = compile(&q, target, &CompileOptions::default()).unwrap();
+            assert!(
+                !sql.chars().any(|c| c.is_ascii_control()),
+                "{target}: {sql:?}"
+            );
+        }
+    }
+}
