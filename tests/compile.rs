@@ -289,6 +289,7 @@ fn rule_cases() -> Vec<(&'static str, &'static str, MatchOptions)> {
             "host:google* and host=mail.*",
             MatchOptions::default(),
         ),
+        ("host-dot-prefix", "host:.goog*", MatchOptions::default()),
         (
             "not",
             "geo-country=GB and not (port-tcp:22 or port-tcp:2222)",
@@ -722,4 +723,48 @@ fn sql_text_holds_no_control_characters() {
             );
         }
     }
+}
+
+/// The SQL schemas define the table and what each item's rules read, computed by the
+/// evaluator's own lowercasing (a translate table, and replacements for the characters that
+/// lowercase to more than one); tests/engines.rs loads them into the engines.
+#[test]
+fn the_sql_schemas_define_the_table_and_the_item_facts() {
+    let ch = schema(Target::ClickHouse);
+    let duck = schema(Target::DuckDb);
+    for s in [&ch, &duck] {
+        assert!(
+            s.starts_with("-- The reports of a Driftnet export"),
+            "{}",
+            &s[..80]
+        );
+        assert!(s.contains("CREATE TABLE IF NOT EXISTS reports"));
+        // 'İ' lowercases to two characters, 'Σ' to one: a replacement and the table.
+        assert!(s.contains("'İ'") && s.contains('Σ') && s.contains('σ'));
+    }
+    for column in [
+        "type_lower String",
+        "value_lower String",
+        "words Array(String)",
+        "ip String",
+        "host String",
+        "url_host String",
+    ] {
+        assert!(ch.contains(column), "{column}");
+    }
+    assert!(
+        ch.contains("MATERIALIZED arrayMap(")
+            && ch.contains("translateUTF8(")
+            && ch.contains("replaceAll(")
+    );
+    for def in [
+        "MACRO driftql_lower(s)",
+        "MACRO driftql_ip(s)",
+        "MACRO driftql_url_host(s)",
+        "MACRO driftql_load(path) AS TABLE",
+        "words VARCHAR[]",
+    ] {
+        assert!(duck.contains(def), "{def}");
+    }
+    assert!(duck.contains("translate(") && duck.contains("replace("));
 }
