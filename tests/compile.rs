@@ -289,7 +289,11 @@ fn rule_cases() -> Vec<(&'static str, &'static str, MatchOptions)> {
             "host:google* and host=mail.*",
             MatchOptions::default(),
         ),
-        ("host-dot-prefix", "host:.goog*", MatchOptions::default()),
+        (
+            "host-dot-prefix",
+            "host:.goog* or host=www*",
+            MatchOptions::default(),
+        ),
         (
             "not",
             "geo-country=GB and not (port-tcp:22 or port-tcp:2222)",
@@ -421,6 +425,18 @@ fn each_target_names_the_rule_it_cannot_express() {
             assert!(compile(&query(q), sql, &CompileOptions::default().with_matching(m)).is_ok());
         }
     }
+    // What is next to a refused rule compiles: one word needs no slop, a host prefix that
+    // does not end in a dot is a prefix.
+    let huge = CompileOptions::default().with_matching(MatchOptions::default().with_slop(u32::MAX));
+    assert!(compile(&query("title:a"), Target::OpenSearch, &huge).is_ok());
+    assert!(
+        compile(
+            &query("host:example*"),
+            Target::OpenSearch,
+            &CompileOptions::default()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
