@@ -345,6 +345,26 @@ fn opensearch_snapshots() {
         body["query"]["bool"]["filter"][1],
         serde_json::json!({"range": {"date": {"gte": "2024-01-01", "lte": "2024-12-31"}}})
     );
+    // Either end alone bounds the dates too; neither adds no range.
+    let date = |s: &str| Some(s.parse().unwrap());
+    let from = opensearch(
+        "port-tcp:443",
+        &CompileOptions::default().with_dates(date("2024-01-01"), None),
+    );
+    assert_eq!(
+        from["query"]["bool"]["filter"][1],
+        serde_json::json!({"range": {"date": {"gte": "2024-01-01"}}})
+    );
+    let to = opensearch(
+        "port-tcp:443",
+        &CompileOptions::default().with_dates(None, date("2024-12-31")),
+    );
+    assert_eq!(
+        to["query"]["bool"]["filter"][1],
+        serde_json::json!({"range": {"date": {"lte": "2024-12-31"}}})
+    );
+    let open = opensearch("port-tcp:443", &CompileOptions::default());
+    assert_eq!(open["query"]["bool"]["filter"].as_array().unwrap().len(), 1);
 }
 
 /// The SQL of each rule for both dialects, as read and accepted
