@@ -56,8 +56,8 @@ model_tests=(--lib)
 compile_features=compile
 compile_tests=(--lib --test compile)
 
-# Without debug information a mutant's build links in about two thirds of the time; the first
-# build of a run (the baseline) is then a full one.
+# Without debug information a mutant's build has less to link; the first build of a run (the
+# baseline) is then a full one.
 export CARGO_PROFILE_DEV_DEBUG=0
 
 summary=()
