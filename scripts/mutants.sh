@@ -47,8 +47,8 @@ core_tests=(--lib --test conformance --test corpus --test lints --test eval --te
     --test properties --test fix_props --test fuzz_regressions --test deep --test docs
     --test lsp)
 # The wire model (src/models/) is covered by its own unit tests: the client's and the server's
-# tests, which use it too, need their features built, and linking the core's twelve test
-# programs per mutant would double the time for tests that do not read these files.
+# tests, which use it too, need their features built, and the core's twelve test programs
+# would be linked for every mutant for tests that hardly read these files.
 model_tests=(--lib)
 # The compile backends: the library's unit tests and tests/compile.rs (the SQL and DSL of each
 # rule as snapshots, the DSL's structure, literals under hostile values). What the SQL means on
@@ -71,7 +71,7 @@ for file in "${files[@]}"; do
     [[ $file == src/compile/* ]] && tests=("${compile_tests[@]}") && with=$compile_features
     args=()
     for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
-    # A test set runs in under 10 s on 2 cores: a mutant still running after 40 s loops forever
+    # A test set runs in about 10 s or less on 2 cores: a mutant still running after 40 s loops forever
     # (the automatic limit, five times the first run's time, is over a minute when that run
     # shared the machine).
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts, which the summary
