@@ -122,7 +122,7 @@ fn line(i: usize) -> String {
         ),
         _ => format!(
             r#"{{"date":"2024-03-01","id":"long{i}","items":[{{"type":"title","value":"{} login"}},{{"type":"port-tcp","value":"{port}"}}]}}"#,
-            "x".repeat(if i % 2 == 0 { 5000 } else { 10 })
+            "x".repeat(if i.is_multiple_of(2) { 5000 } else { 10 })
         ),
     }
 }
@@ -131,7 +131,7 @@ fn input(lines: usize) -> Vec<u8> {
     let mut s = String::from("\u{feff}");
     for i in 0..lines {
         s.push_str(&line(i));
-        s.push_str(if i % 5 == 0 { "\r\n" } else { "\n" });
+        s.push_str(if i.is_multiple_of(5) { "\r\n" } else { "\n" });
     }
     s.into_bytes()
 }
