@@ -750,6 +750,29 @@ mod tests {
         assert!(serde_json::from_str::<SummaryAnswer>(r#"{"other": 1}"#).is_err());
     }
 
+    /// The message of what `json` fails to decode into as `T`.
+    fn refusal<T: serde::de::DeserializeOwned + fmt::Debug>(json: &str) -> String {
+        serde_json::from_str::<T>(json).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn what_cannot_be_read_says_what_was_expected() {
+        let m = refusal::<SummaryAnswer>(r#"{"summary": {"values": 5}}"#);
+        assert!(m.contains("expected an object of value → count"), "{m}");
+        let m = refusal::<IpPorts>(r#"{"values": [1]}"#);
+        assert!(m.contains("expected an object of address → ports"), "{m}");
+        let m = refusal::<ResultsPage>(r#"{"page": "two", "results": []}"#);
+        assert!(m.contains("expected a non-negative whole number"), "{m}");
+        let m = refusal::<Account>(r#"{"name": [1]}"#);
+        assert!(
+            m.contains("expected text, a number, a boolean or null"),
+            "{m}"
+        );
+        // A summary's values given as null are none.
+        let a: SummaryAnswer = serde_json::from_str(r#"{"summary": {"values": null}}"#).unwrap();
+        assert!(a.summary.values.is_empty());
+    }
+
     #[test]
     fn pages_tolerate_unknown_and_missing_counts_but_not_missing_results() {
         let p: ResultsPage = serde_json::from_str(

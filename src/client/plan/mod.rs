@@ -817,3 +817,85 @@ impl Plan {
         Harvest::new(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> crate::models::Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn each_shortfall_says_what_was_not_fetched_and_why() {
+        let window = Window::new(Some(d("2024-05-05")), None);
+        let over = |window, dated| Shortfall::OverCap {
+            window,
+            result_count: 12_345,
+            dated,
+        };
+        assert_eq!(
+            over(window, true).to_string(),
+            "from 2024-05-05: 12345 results, and the API serves at most 10000 of a search; the \
+             window cannot be split further (its newest report is on its first day, or has no \
+             date), so 2345 were not fetched (narrow the query to reach them)"
+        );
+        assert_eq!(
+            over(Window::new(None, None), false).to_string(),
+            "12345 results match, and the API serves at most 10000 of a search; this endpoint \
+             takes no dates to split it by, so 2345 were not fetched (narrow the query to reach \
+             them)"
+        );
+        // A single day of an endpoint without dates is still a search without dates.
+        let day = Window::new(Some(d("2024-05-05")), Some(d("2024-05-05")));
+        assert!(
+            over(day, false)
+                .to_string()
+                .starts_with("12345 results match")
+        );
+        assert!(
+            over(day, true)
+                .to_string()
+                .starts_with("2024-05-05: 12345 results in one day")
+        );
+    }
+
+    #[test]
+    fn halves_may_count_a_tenth_and_a_hundred_more_than_their_whole() {
+        assert!(halves_agree(0, 100) && !halves_agree(0, 101));
+        assert!(halves_agree(13_000, 14_400) && !halves_agree(13_000, 14_401));
+        assert!(halves_agree(u64::MAX / 2, u64::MAX / 2));
+    }
+
+    fn page(result_count: u64, pages: u32, results: usize) -> ResultsPage {
+        let report = |i: usize| {
+            serde_json::from_value(serde_json::json!({
+                "date": "2024-01-01", "id": format!("r{i}"), "items": []
+            }))
+            .unwrap()
+        };
+        ResultsPage::new(0, pages, result_count, (0..results).map(report).collect())
+    }
+
+    #[test]
+    fn a_window_is_planned_from_its_probe() {
+        let w = Window::new(None, None);
+        let planned = |p: &ResultsPage| {
+            let pw = super::planned(w, p, false);
+            (pw.pages, pw.page_size, pw.reports())
+        };
+        // The pages the server says, up to the cap; or, when it says none, the count's.
+        assert_eq!(planned(&page(250, 3, 100)), (3, 100, 250));
+        assert_eq!(planned(&page(250, 0, 100)), (3, 100, 250));
+        assert_eq!(planned(&page(50_000, 500, 100)), (100, 100, 10_000));
+        assert_eq!(planned(&page(50_000, 0, 100)), (100, 100, 10_000));
+        assert_eq!(planned(&page(u64::MAX, 0, 100)), (100, 100, 10_000));
+        // A full first page followed by others tells how many a page holds.
+        assert_eq!(planned(&page(250, 5, 50)), (5, 50, 250));
+        // One page: the API's size; no results: one page, whatever the count says.
+        assert_eq!(planned(&page(7, 1, 7)), (1, 100, 7));
+        assert_eq!(planned(&page(7, 0, 7)), (1, 100, 7));
+        assert_eq!(planned(&page(300, 3, 0)), (1, 100, 100));
+        assert_eq!(planned(&page(0, 0, 0)), (1, 100, 0));
+    }
+}
