@@ -25,7 +25,11 @@ command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
 core=(src/print.rs src/types.rs src/validate.rs src/parse.rs src/eval.rs src/lint.rs
     src/diagnostic.rs src/recover.rs src/query.rs src/ast.rs src/models/mod.rs
     src/models/params.rs src/models/search.rs src/models/answers.rs src/compile/mod.rs
-    src/compile/sql.rs src/compile/opensearch.rs src/compile/unicode.rs)
+    src/compile/sql.rs src/compile/opensearch.rs src/compile/unicode.rs
+    src/export/documents.rs src/export/line.rs src/export/lines.rs src/export/mod.rs
+    src/export/prefilter.rs src/export/filter.rs src/export/parallel.rs src/export/table.rs
+    src/client/plan/window.rs src/client/plan/checkpoint.rs src/client/plan/harvest.rs
+    src/client/plan/mod.rs)
 files=()
 extra=()
 while [[ $# -gt 0 ]]; do
@@ -55,6 +59,17 @@ model_tests=(--lib)
 # the engines is proven by tests/engines.rs in CI, about a minute a run: too slow per mutant.
 compile_features=compile
 compile_tests=(--lib --test compile)
+# The export reader: the library's unit tests (lines, documents, bounds, the prefilter's
+# soundness as a property); the filter's threads, its output and its tables also by
+# tests/export_filter.rs (the parallel filter against reading and matching, byte for byte).
+export_features=export
+export_tests=(--lib)
+export_filter_tests=(--lib --test export_filter)
+# The plan past the cap: the client's unit tests and tests/plan.rs (the library against a
+# server on loopback, and proxies that misbehave). tests/everything.rs, which runs the
+# command line over the same plan, needs the binary: too slow per mutant.
+plan_features=client,server
+plan_tests=(--lib --test plan)
 
 # Without debug information a mutant's build has less to link; the first build of a run (the
 # baseline) is then a full one.
@@ -69,11 +84,18 @@ for file in "${files[@]}"; do
     with=$features
     [[ $file == src/models/* ]] && tests=("${model_tests[@]}")
     [[ $file == src/compile/* ]] && tests=("${compile_tests[@]}") && with=$compile_features
+    [[ $file == src/export/* ]] && tests=("${export_tests[@]}") && with=$export_features
+    timeout=40
+    [[ $file =~ ^src/export/(filter|parallel|table)\.rs$ ]] &&
+        tests=("${export_filter_tests[@]}") && timeout=120
+    [[ $file == src/client/plan/* ]] && tests=("${plan_tests[@]}") && with=$plan_features &&
+        timeout=120
     args=()
     for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
-    # A test set runs in about 10 s or less on 2 cores: a mutant still running after 40 s loops forever
-    # (the automatic limit, five times the first run's time, is over a minute when that run
-    # shared the machine).
+    # Most test sets run in about 10 s or less on 2 cores: a mutant still running after 40 s
+    # loops forever (the automatic limit, five times the first run's time, is over a minute when
+    # that run shared the machine). tests/export_filter.rs and tests/plan.rs take 15 to 30 s:
+    # 120 s for theirs.
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts, which the summary
     # tells; 1 (usage) and 4 (the unmutated tree fails its tests, or takes over the timeout)
     # mean nothing was tested. A mutant that fails a property test must not leave its seed in
@@ -81,7 +103,7 @@ for file in "${files[@]}"; do
     rc=0
     PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 \
         cargo mutants --in-place --no-shuffle --no-default-features --features "$with" \
-            -p driftql -f "$file" --timeout 40 \
+            -p driftql -f "$file" --timeout "$timeout" \
             --output "$out" "${args[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
     outcomes=$out/mutants.out/outcomes.json
     if [[ $rc == 1 || $rc == 4 ]]; then
