@@ -618,13 +618,19 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     files
 }
 
-/// 10,100 services, each scanned in 2023 and again in 2025: with `most_recent`, one search
-/// counts 10,100 (past the cap), and each window keeps the newest report of a pair within its
-/// own dates.
+/// 10,100 services scanned in 2025, and 2,020 of them in 2023 too: with `most_recent`, one
+/// search counts 10,100 (past the cap), and each window keeps the newest report of a pair
+/// within its own dates. So the halves of a cut between the years count 12,120 together, more
+/// than their whole and a tenth.
 static RESCANNED: LazyLock<Export> = LazyLock::new(|| {
     let mut made = Vec::new();
     for i in 0..10_100u32 {
-        for (year, tag) in [("2025", "new"), ("2023", "old")] {
+        let years: &[_] = if i % 5 == 0 {
+            &[("2025", "new"), ("2023", "old")]
+        } else {
+            &[("2025", "new")]
+        };
+        for (year, tag) in years {
             made.push(Made {
                 id: format!("{tag}-{i:05}"),
                 day: day(&format!("{year}-06-{:02}", 1 + i % 28)),
@@ -657,7 +663,7 @@ async fn most_recent_keeps_the_newest_report_of_each_pair_across_windows() {
     let got = delivered(&batches);
     let want: BTreeSet<String> = (0..10_100).map(|i| format!("new-{i:05}")).collect();
     assert_eq!(got, want);
-    assert_eq!(h.older_of_a_pair_dropped(), 10_100);
+    assert_eq!(h.older_of_a_pair_dropped(), 2020);
     assert_eq!(h.duplicates_dropped(), 0);
 }
 
