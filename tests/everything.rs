@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -361,52 +360,6 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// A proxy in front of `upstream` that forwards the first `pages` search requests, then
-/// answers 503 to every other one (after a pause, so that the pages forwarded arrive first):
-/// a connection that gives out midway.
-fn cut_off_after(upstream: String, pages: u64) -> String {
-    use axum::http::{StatusCode, header};
-    use axum::response::IntoResponse;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let forwarded = Arc::new(AtomicU64::new(0));
-            let http = reqwest::Client::new();
-            let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-                let forwarded = Arc::clone(&forwarded);
-                let http = http.clone();
-                let upstream = upstream.clone();
-                async move {
-                    let target = req.uri().path_and_query().unwrap().as_str().to_owned();
-                    if target.starts_with("/v1/scan/")
-                        && forwarded.fetch_add(1, Ordering::SeqCst) >= pages
-                    {
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                        return (StatusCode::SERVICE_UNAVAILABLE, "cut off").into_response();
-                    }
-                    let mut ask = http.get(format!("{upstream}{target}"));
-                    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
-                        ask = ask.header(header::AUTHORIZATION, auth);
-                    }
-                    let answer = ask.send().await.unwrap();
-                    let status = answer.status();
-                    let body = answer.bytes().await.unwrap();
-                    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-                }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    url
-}
-
 #[test]
 fn a_checkpoint_goes_on_where_a_broken_run_stopped_and_pays_each_page_once() {
     let s = start(&SAMPLE);
@@ -429,7 +382,7 @@ fn a_checkpoint_goes_on_where_a_broken_run_stopped_and_pays_each_page_once() {
 
     // The first run loses its connection after 60 requests.
     let before = usage(&s);
-    let proxy = cut_off_after(s.url(), 60);
+    let proxy = server_support::cut_off_after(s.url(), 60);
     let first = search_at(&proxy, &dir, &args);
     assert_status(&first, 4);
     assert!(
@@ -890,7 +843,7 @@ fn probes_paid_for_before_a_failed_planning_are_not_paid_again() {
     ];
     let before = usage(&s);
     // The connection gives out after the first probe and one of the two halves.
-    let proxy = cut_off_after(s.url(), 2);
+    let proxy = server_support::cut_off_after(s.url(), 2);
     let first = search_at(&proxy, &dir, &args);
     assert_status(&first, 4);
     assert!(!checkpoint.exists(), "no plan was made");
@@ -921,7 +874,7 @@ fn a_checkpointed_csv_goes_on_in_the_same_shape_with_one_header() {
         "0",
         QUERY,
     ];
-    let proxy = cut_off_after(s.url(), 40);
+    let proxy = server_support::cut_off_after(s.url(), 40);
     assert_status(&search_at(&proxy, &dir, &args), 4);
     // Another shape is refused.
     for (flag, value) in [("--output", "ndjson"), ("--fields", "id,ip")] {

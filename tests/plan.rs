@@ -717,81 +717,43 @@ fn undated(target: &str) -> String {
 
 /// A proxy in front of `upstream` that misbehaves as `how` says; its URL.
 fn proxy(upstream: String, how: Misbehave) -> String {
-    use axum::http::{StatusCode, header};
-    use axum::response::IntoResponse;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let forwarded = Arc::new(AtomicU64::new(0));
-            let http = reqwest::Client::new();
-            let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-                let forwarded = Arc::clone(&forwarded);
-                let http = http.clone();
-                let upstream = upstream.clone();
-                async move {
-                    let target = req.uri().path_and_query().unwrap().as_str().to_owned();
-                    let auth = req.headers().get(header::AUTHORIZATION).cloned();
-                    let get = |target: String| {
-                        let mut ask = http.get(format!("{upstream}{target}"));
-                        if let Some(auth) = &auth {
-                            ask = ask.header(header::AUTHORIZATION, auth);
-                        }
-                        async move {
-                            let answer = ask.send().await.unwrap();
-                            (answer.status(), answer.bytes().await.unwrap())
-                        }
-                    };
-                    let json = |body: &[u8]| serde_json::from_slice::<Value>(body).unwrap();
-                    if !target.starts_with("/v1/scan/") {
-                        let (status, body) = get(target).await;
-                        return (status, body).into_response();
-                    }
-                    let n = forwarded.fetch_add(1, Ordering::SeqCst);
-                    let answer = match how {
-                        Misbehave::CutOffAfter(pages) if n >= pages => {
-                            tokio::time::sleep(Duration::from_millis(300)).await;
-                            return (StatusCode::SERVICE_UNAVAILABLE, "cut off").into_response();
-                        }
-                        Misbehave::CutOffAfter(_) => json(&get(target).await.1),
-                        Misbehave::IgnoreDates => json(&get(undated(&target)).await.1),
-                        Misbehave::ResultsOfAllDates => {
-                            let mut own = json(&get(target.clone()).await.1);
-                            own["results"] = json(&get(undated(&target)).await.1)["results"].take();
-                            own
-                        }
-                        Misbehave::CountOfAllDates => {
-                            let mut own = json(&get(target.clone()).await.1);
-                            own["result_count"] =
-                                json(&get(undated(&target)).await.1)["result_count"].take();
-                            own
-                        }
-                        Misbehave::EmptyFrom(from) => {
-                            let mut own = json(&get(target).await.1);
-                            if own["page"].as_u64().unwrap() >= u64::from(from) {
-                                own["results"] = json!([]);
-                            }
-                            own
-                        }
-                    };
-                    (
-                        StatusCode::OK,
-                        [(header::CONTENT_TYPE, "application/json")],
-                        answer.to_string(),
-                    )
-                        .into_response()
+    if let Misbehave::CutOffAfter(pages) = how {
+        return server_support::cut_off_after(upstream, pages);
+    }
+    server_support::proxy(move |asked: server_support::Asked| {
+        let upstream = upstream.clone();
+        async move {
+            let target = &asked.target;
+            if !asked.is_search() {
+                return asked.forward(&upstream, target).await;
+            }
+            let own = || asked.forward_json(&upstream, target);
+            let undated = undated(target);
+            let all_dates = || asked.forward_json(&upstream, &undated);
+            let answer = match how {
+                Misbehave::CutOffAfter(_) => unreachable!(),
+                Misbehave::IgnoreDates => all_dates().await,
+                Misbehave::ResultsOfAllDates => {
+                    let mut page = own().await;
+                    page["results"] = all_dates().await["results"].take();
+                    page
                 }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    url
+                Misbehave::CountOfAllDates => {
+                    let mut page = own().await;
+                    page["result_count"] = all_dates().await["result_count"].take();
+                    page
+                }
+                Misbehave::EmptyFrom(from) => {
+                    let mut page = own().await;
+                    if page["page"].as_u64().unwrap() >= u64::from(from) {
+                        page["results"] = json!([]);
+                    }
+                    page
+                }
+            };
+            (200, answer.to_string().into_bytes())
+        }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -890,45 +852,12 @@ async fn halves_that_add_up_within_a_tenth_and_a_hundred_more_are_used() {
 
 /// A proxy that forwards the first `n` search requests to `first`, and the others to `then`.
 fn switch_after(first: String, then: String, n: u64) -> String {
-    use axum::http::header;
-    use axum::response::IntoResponse;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let forwarded = Arc::new(AtomicU64::new(0));
-            let http = reqwest::Client::new();
-            let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-                let forwarded = Arc::clone(&forwarded);
-                let http = http.clone();
-                let (first, then) = (first.clone(), then.clone());
-                async move {
-                    let target = req.uri().path_and_query().unwrap().as_str().to_owned();
-                    let up = if forwarded.fetch_add(1, Ordering::SeqCst) < n {
-                        first
-                    } else {
-                        then
-                    };
-                    let mut ask = http.get(format!("{up}{target}"));
-                    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
-                        ask = ask.header(header::AUTHORIZATION, auth);
-                    }
-                    let answer = ask.send().await.unwrap();
-                    let status = answer.status();
-                    let body = answer.bytes().await.unwrap();
-                    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-                }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    url
+    let forwarded = Arc::new(AtomicU64::new(0));
+    server_support::proxy(move |asked: server_support::Asked| {
+        let before = forwarded.fetch_add(u64::from(asked.is_search()), Ordering::SeqCst) < n;
+        let up = if before { first.clone() } else { then.clone() };
+        async move { asked.forward(&up, &asked.target).await }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

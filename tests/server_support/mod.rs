@@ -218,3 +218,102 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         b = &b[start + size + 2..];
     }
 }
+
+/// A request to a [`proxy`]: its target, and what forwards it (with its `Authorization`).
+#[cfg(feature = "client")]
+pub struct Asked {
+    /// The request's path and query.
+    pub target: String,
+    auth: Option<axum::http::HeaderValue>,
+    http: reqwest::Client,
+}
+
+#[cfg(feature = "client")]
+impl Asked {
+    /// Whether it asks a search endpoint.
+    pub fn is_search(&self) -> bool {
+        self.target.starts_with("/v1/scan/")
+    }
+
+    /// `target` sent to `upstream` with this request's `Authorization`: the answer's status
+    /// and body.
+    pub async fn forward(&self, upstream: &str, target: &str) -> (u16, Vec<u8>) {
+        let mut ask = self.http.get(format!("{upstream}{target}"));
+        if let Some(auth) = &self.auth {
+            ask = ask.header(axum::http::header::AUTHORIZATION, auth);
+        }
+        let answer = ask.send().await.unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.bytes().await.unwrap().to_vec())
+    }
+
+    /// The request's own target sent to `upstream`, as JSON.
+    pub async fn forward_json(&self, upstream: &str, target: &str) -> Value {
+        serde_json::from_slice(&self.forward(upstream, target).await.1).unwrap()
+    }
+}
+
+/// A proxy on loopback, on a thread of its own, that answers each request with what `answer`
+/// makes of it (a status and a JSON body): a server that misbehaves in a chosen way, in front
+/// of a real one. Its URL.
+#[cfg(feature = "client")]
+pub fn proxy<F, Fut>(answer: F) -> String
+where
+    F: Fn(Asked) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (u16, Vec<u8>)> + Send + 'static,
+{
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let http = reqwest::Client::new();
+            let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let asked = Asked {
+                    target: req.uri().path_and_query().unwrap().as_str().to_owned(),
+                    auth: req.headers().get(header::AUTHORIZATION).cloned(),
+                    http: http.clone(),
+                };
+                let answer = answer.clone();
+                async move {
+                    let (status, body) = answer(asked).await;
+                    (
+                        StatusCode::from_u16(status).unwrap(),
+                        [(header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                        .into_response()
+                }
+            });
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    url
+}
+
+/// A proxy in front of `upstream` that forwards the first `pages` search requests, then
+/// answers 503 to every other one (after a pause, so that the pages forwarded arrive first):
+/// a connection that gives out midway.
+#[cfg(feature = "client")]
+pub fn cut_off_after(upstream: String, pages: u64) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let forwarded = Arc::new(AtomicU64::new(0));
+    proxy(move |asked: Asked| {
+        let forwarded = Arc::clone(&forwarded);
+        let upstream = upstream.clone();
+        async move {
+            if asked.is_search() && forwarded.fetch_add(1, Ordering::SeqCst) >= pages {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return (503, b"\"cut off\"".to_vec());
+            }
+            asked.forward(&upstream, &asked.target).await
+        }
+    })
+}
