@@ -273,7 +273,159 @@ pub(super) fn compact_json(json: &[u8], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{ReadOptions, read as read_export};
     use super::*;
+
+    /// What a reading gives the sink, one line each: `AT raw` for a report, `AT BAD message`
+    /// (`BAD!` when fatal) for the rest.
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+
+    impl Sink for Seen {
+        fn report(&mut self, found: Found<'_>) -> io::Result<()> {
+            let raw = String::from_utf8_lossy(found.raw);
+            self.0.push(format!("{} {raw}", found.at));
+            Ok(())
+        }
+        fn bad(&mut self, bad: Bad) -> io::Result<()> {
+            let mark = if bad.fatal { "BAD!" } else { "BAD" };
+            self.0.push(format!("{} {mark} {}", bad.at, bad.message));
+            Ok(())
+        }
+    }
+
+    fn seen_in(input: impl Read, max: usize) -> Result<Vec<String>, ReadError> {
+        let mut seen = Seen::default();
+        read_export(input, &ReadOptions::default().with_max_line(max), &mut seen)?;
+        Ok(seen.0)
+    }
+
+    fn seen(lines: &[&str]) -> Vec<String> {
+        seen_in(lines.join("\n").as_bytes(), 1 << 20).unwrap()
+    }
+
+    fn compact(id: &str, day: &str) -> String {
+        format!(r#"{{"date":"{day}","id":"{id}","items":[]}}"#)
+    }
+
+    #[test]
+    fn each_report_is_found_at_the_line_it_starts_on() {
+        let got = seen(&[
+            "",
+            "",
+            "{",
+            r#"  "date": "2024-01-02","#,
+            r#"  "id": "a","#,
+            r#"  "items": []"#,
+            "}",
+            "[",
+            r#"  {"date": "2024-01-03", "id": "b", "items": []},"#,
+            "",
+            "  {",
+            r#"    "date": "2024-01-04","#,
+            r#"    "id": "c","#,
+            r#"    "items": []"#,
+            "  }",
+            "]",
+            r#"{"page": 0,"#,
+            r#" "results": ["#,
+            r#"  {"date": "2024-01-05", "id": "d", "items": []}"#,
+            " ]}",
+            "{",
+            r#"  "summary": {}"#,
+            "}",
+            r#"{"page": 1, "results": null}"#,
+            r#"{"page": 2, "results": [], "results": 7}"#,
+            r#"{"results": ["#,
+            r#"  {"date": "2024-01-06", "id": "e", "items": []}], "page": 3}"#,
+        ]);
+        assert_eq!(got.len(), 6, "{got:#?}");
+        assert_eq!(got[0], format!("3 {}", compact("a", "2024-01-02")));
+        assert_eq!(got[1], format!("9 {}", compact("b", "2024-01-03")));
+        assert_eq!(got[2], format!("11 {}", compact("c", "2024-01-04")));
+        assert_eq!(got[3], format!("19 {}", compact("d", "2024-01-05")));
+        assert!(got[4].starts_with("21 BAD "), "{got:#?}");
+        assert!(got[4].contains("not a report"), "{got:#?}");
+        assert_eq!(got[5], format!("27 {}", compact("e", "2024-01-06")));
+    }
+
+    #[test]
+    fn what_is_not_a_document_ends_the_reading_where_it_is() {
+        let got = seen(&[
+            "",
+            "[",
+            r#"  {"date": "2024-01-03", "id": "b", "items": []}"#,
+            "]",
+            r#""text""#,
+            r#"{"date": "2024-01-04", "id": "c", "items": []}"#,
+        ]);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert_eq!(
+            got[1],
+            "5:6 BAD! invalid type: string \"text\", expected a report, a results page or an \
+             array of reports; the rest of the input is not read"
+        );
+        // A syntax error: where it is, in the input's lines.
+        let got = seen(&["", "", "[", r#"  {"date": "2024-01-03", "id": x}"#, "]"]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert_eq!(
+            got,
+            ["4:32 BAD! expected value; the rest of the input is not read"]
+        );
+        // At the start of a line, the column is not told.
+        let got = seen(&["", "{", r#"  "id": "x","#, ""]);
+        assert_eq!(
+            got,
+            ["4 BAD! EOF while parsing a value; the rest of the input is not read"]
+        );
+    }
+
+    #[test]
+    fn the_bound_is_of_each_report_not_of_the_input() {
+        // 40 documents of 46 bytes: far more than the bound together, each well within it.
+        let one =
+            |i: usize| format!("{{\n\"date\": \"2024-01-02\", \"id\": \"{i:02}\", \"items\": []}}");
+        let input: Vec<String> = (0..40).map(one).collect();
+        let got = seen_in(input.join("\n").as_bytes(), 100).unwrap();
+        assert_eq!(got.len(), 40, "{got:#?}");
+        assert!(got.iter().all(|g| !g.contains("BAD")), "{got:#?}");
+        assert!(got[39].starts_with("79 "), "{got:#?}");
+    }
+
+    /// A reader that gives `text`, then fails once, then ends.
+    struct Failing {
+        text: io::Cursor<Vec<u8>>,
+        failed: bool,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.text.read(buf)?;
+            if n > 0 || self.failed {
+                return Ok(n);
+            }
+            self.failed = true;
+            Err(io::Error::other("the disk failed"))
+        }
+    }
+
+    #[test]
+    fn a_failing_input_is_an_error_not_a_bad_report() {
+        for text in [
+            // Inside a document, and between two.
+            "[\n  {\"date\": \"2024-01-03\",",
+            "[\n  {\"date\": \"2024-01-03\", \"id\": \"b\", \"items\": []}\n]\n",
+        ] {
+            let input = Failing {
+                text: io::Cursor::new(text.as_bytes().to_vec()),
+                failed: false,
+            };
+            match seen_in(input, 1 << 20) {
+                Err(ReadError::Read(e)) => assert_eq!(e.to_string(), "the disk failed"),
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn compacting_keeps_strings() {
