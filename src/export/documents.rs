@@ -372,6 +372,15 @@ mod tests {
             got,
             ["4:32 BAD! expected value; the rest of the input is not read"]
         );
+        // A page whose results are not an array of reports.
+        let got = seen(&["{", r#"  "page": 0, "results": 7}"#]);
+        assert_eq!(
+            got,
+            [
+                "2:26 BAD! invalid type: integer `7`, expected `results` as an array of reports; \
+              the rest of the input is not read"
+            ]
+        );
         // At the start of a line, the column is not told.
         let got = seen(&["", "{", r#"  "id": "x","#, ""]);
         assert_eq!(
