@@ -450,6 +450,62 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_context_of_a_known_set_is_refused_with_the_closest() {
+        let e = err("ip,host;cert-dns-nme");
+        assert_eq!(e.position, 2);
+        assert_eq!(e.message, "`cert-dns-nme` is not a context of `host`");
+        assert_eq!(e.suggestion.as_deref(), Some("host;cert-dns-name"));
+        // Far from every known one, or of a type whose contexts are open: taken as written.
+        assert!("host;zzzzzzzzzz".parse::<Fields>().is_ok());
+        assert!(
+            "server-banner;sshh,http-header;Srv"
+                .parse::<Fields>()
+                .is_ok()
+        );
+        // `*` and the empty context are always contexts.
+        let f: Fields = "ip;*,ip;,host;".parse().unwrap();
+        assert_eq!((f.len(), f.is_empty()), (3, false));
+        assert_eq!(f.to_string(), "ip;*,ip;,host;");
+        assert_eq!(err("date;x").suggestion.as_deref(), Some("date"));
+        assert_eq!(err("zzzz").suggestion, None);
+        assert_eq!(err("zzzz").to_string(), "field 1, `zzzz`: not a known type");
+    }
+
+    #[test]
+    fn cells_are_quoted_as_the_format_needs() {
+        let items = vec![
+            Item::new("title", "", "a, \"b\"\tc"),
+            Item::new("title", "", "line\nbreak"),
+        ];
+        let fields: Fields = "id,title".parse().unwrap();
+        let row = |format, join: &str| {
+            let t = Table::new(format, fields.clone(), join);
+            // A fresh table writes the same, from a buffer of its own.
+            let mut t = t.fresh();
+            let mut out = Vec::new();
+            t.header(&mut out).unwrap();
+            t.row("2024-01-01", "x y", &items, &mut out).unwrap();
+            t.record(["1", "a\tb"], &mut out).unwrap();
+            assert_eq!(t.fields(), &fields);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            row(TableFormat::Csv, "|"),
+            "id,title\nx y,\"a, \"\"b\"\"\tc|line\nbreak\"\n1,a\tb\n"
+        );
+        assert_eq!(
+            row(TableFormat::Tsv, " / "),
+            "id\ttitle\nx y\t\"a, \"\"b\"\"\tc / line\nbreak\"\n1\t\"a\tb\"\n"
+        );
+        let t = Table::new(TableFormat::Tsv, fields.clone(), ";");
+        let debug = format!("{t:?}");
+        assert!(
+            debug.contains("id,title") && debug.contains("\";\""),
+            "{debug}"
+        );
+    }
+
+    #[test]
     fn contexts_choose_the_items() {
         let items = vec![
             Item::new("ip", "", "192.0.2.1"),
