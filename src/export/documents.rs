@@ -273,32 +273,8 @@ pub(super) fn compact_json(json: &[u8], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ReadOptions, read as read_export};
+    use super::super::tests::seen_in;
     use super::*;
-
-    /// What a reading gives the sink, one line each: `AT raw` for a report, `AT BAD message`
-    /// (`BAD!` when fatal) for the rest.
-    #[derive(Default)]
-    struct Seen(Vec<String>);
-
-    impl Sink for Seen {
-        fn report(&mut self, found: Found<'_>) -> io::Result<()> {
-            let raw = String::from_utf8_lossy(found.raw);
-            self.0.push(format!("{} {raw}", found.at));
-            Ok(())
-        }
-        fn bad(&mut self, bad: Bad) -> io::Result<()> {
-            let mark = if bad.fatal { "BAD!" } else { "BAD" };
-            self.0.push(format!("{} {mark} {}", bad.at, bad.message));
-            Ok(())
-        }
-    }
-
-    fn seen_in(input: impl Read, max: usize) -> Result<Vec<String>, ReadError> {
-        let mut seen = Seen::default();
-        read_export(input, &ReadOptions::default().with_max_line(max), &mut seen)?;
-        Ok(seen.0)
-    }
 
     fn seen(lines: &[&str]) -> Vec<String> {
         seen_in(lines.join("\n").as_bytes(), 1 << 20).unwrap()

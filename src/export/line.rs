@@ -138,3 +138,48 @@ impl<'de: 'a, 'a> Deserialize<'de> for LineValue<'a> {
         d.deserialize_map(V)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::seen_in;
+
+    const R: &str = r#"{"date":"2024-01-02","id":"a","items":[]}"#;
+
+    fn seen(text: &str) -> Vec<String> {
+        seen_in(text.as_bytes(), 1 << 20).unwrap()
+    }
+
+    #[test]
+    fn each_report_and_each_bad_one_is_found_at_its_column() {
+        // A report after spaces; the reports of an array and of a page, each at its own `{`.
+        let got = seen(&format!(
+            "{R}\n   {R}\n[{R}, {R}]\n{{\"page\":0,\"results\":[ {R}]}}\n"
+        ));
+        assert_eq!(
+            got,
+            [
+                format!("1:1 {R}"),
+                format!("2:4    {R}"),
+                format!("3:2 {R}"),
+                format!("3:{} {R}", 2 + R.len() + 2),
+                format!("4:23 {R}"),
+            ]
+        );
+        // What is wrong inside a value: its column in the line, not in the value.
+        let got = seen(&format!(
+            "{R}\n[{R}, {{\"id\": 5}}]\n{{\"page\":0,\"results\": 5}}\n  {{\"id\": true}}\n"
+        ));
+        assert_eq!(got.len(), 5, "{got:#?}");
+        assert_eq!(got[1], format!("2:2 {R}"));
+        let column = 2 + R.len() + 2;
+        assert!(
+            got[2].starts_with(&format!("2:{} BAD a report's `id` must be", column + 7)),
+            "{got:#?}"
+        );
+        assert!(
+            got[3].starts_with("3:22 BAD `results`: invalid type: integer `5`"),
+            "{got:#?}"
+        );
+        assert!(got[4].starts_with("4:13 BAD a report's `id`"), "{got:#?}");
+    }
+}

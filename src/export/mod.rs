@@ -336,6 +336,30 @@ mod tests {
     use crate::{Item, Report};
     use proptest::prelude::*;
 
+    /// What a reading gives the sink, one line each: `AT raw` for a report, `AT BAD message`
+    /// (`BAD!` when fatal) for the rest.
+    #[derive(Default)]
+    pub(super) struct Seen(pub Vec<String>);
+
+    impl Sink for Seen {
+        fn report(&mut self, found: Found<'_>) -> io::Result<()> {
+            let raw = String::from_utf8_lossy(found.raw);
+            self.0.push(format!("{} {raw}", found.at));
+            Ok(())
+        }
+        fn bad(&mut self, bad: Bad) -> io::Result<()> {
+            let mark = if bad.fatal { "BAD!" } else { "BAD" };
+            self.0.push(format!("{} {mark} {}", bad.at, bad.message));
+            Ok(())
+        }
+    }
+
+    pub(super) fn seen_in(input: impl Read, max: usize) -> Result<Vec<String>, ReadError> {
+        let mut seen = Seen::default();
+        read(input, &ReadOptions::default().with_max_line(max), &mut seen)?;
+        Ok(seen.0)
+    }
+
     const QUERIES: &[&str] = &[
         "port-tcp:443",
         "not title:admin",
