@@ -181,5 +181,14 @@ mod tests {
             "{got:#?}"
         );
         assert!(got[4].starts_with("4:13 BAD a report's `id`"), "{got:#?}");
+        assert_eq!(
+            seen(&format!("{R}\n \"text\"\n")),
+            [
+                format!("1:1 {R}"),
+                "2:7 BAD invalid type: string \"text\", expected a report, a results page or an \
+                 array of reports"
+                    .to_owned()
+            ]
+        );
     }
 }
