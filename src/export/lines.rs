@@ -60,10 +60,11 @@ impl<R: Read> LineReader<R> {
     /// order mark at the very start is dropped.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
         loop {
-            if !self.started && (self.filled - self.pos >= BOM.len() || self.eof) {
+            // Until the start is looked at, nothing has been taken from the buffer.
+            if !self.started && (self.filled >= BOM.len() || self.eof) {
                 self.started = true;
-                if self.buf[self.pos..self.filled].starts_with(BOM) {
-                    self.pos += BOM.len();
+                if self.buf[..self.filled].starts_with(BOM) {
+                    self.pos = BOM.len();
                 }
             }
             if self.started {
@@ -84,9 +85,6 @@ impl<R: Read> LineReader<R> {
                     if unread.is_empty() {
                         return Ok(None);
                     }
-                    if unread.len() > self.max {
-                        return self.skip_long_line().map(Some);
-                    }
                     let (start, end) = (self.pos, self.filled);
                     self.pos = end;
                     return Ok(Some(self.line(start, end)));
@@ -102,15 +100,25 @@ impl<R: Read> LineReader<R> {
     pub(crate) fn next_lines(&mut self) -> io::Result<Option<(u64, Lines<'_>)>> {
         if self.started {
             let unread = &self.buf[self.pos..self.filled];
-            if let Some(last) = memchr::memrchr(b'\n', unread)
-                && last < self.max
-            {
-                let count = memchr::memchr_iter(b'\n', &unread[..=last]).count() as u64;
+            // The whole lines, when none is longer than the bound.
+            let mut count = 0u64;
+            let (mut line_start, mut last_start) = (0, 0);
+            let mut within = true;
+            for end in memchr::memchr_iter(b'\n', unread) {
+                if end - line_start > self.max {
+                    within = false;
+                    break;
+                }
+                last_start = line_start;
+                line_start = end + 1;
+                count += 1;
+            }
+            if count > 0 && within {
                 let first = self.number + 1;
                 let start = self.pos;
                 self.number += count;
-                self.pos += last + 1;
-                self.last = start + memchr::memrchr(b'\n', &unread[..last]).map_or(0, |i| i + 1);
+                self.pos += line_start;
+                self.last = start + last_start;
                 return Ok(Some((first, Lines::Many(&self.buf[start..self.pos]))));
             }
         }
@@ -265,7 +273,16 @@ mod tests {
         assert!(matches!((n, last), (5, Lines::One(Line::Text(b"last")))));
         assert!(r.next_lines().unwrap().is_none());
         // A line past the bound comes alone, as too long.
-        let mut r = LineReader::new(&b"ab\nabcdef\nc\n"[..], 3);
+        assert_eq!(
+            batches(&b"ab\nabcdef\nc\n"[..], 3),
+            ["1:ab", "2:long 6", "3:c|"]
+        );
+    }
+
+    /// What `next_lines` gives, one string each: `N:a|b|` for many lines, `N:text` for one,
+    /// `N:long L` for one too long.
+    fn batches(input: impl Read, max: usize) -> Vec<String> {
+        let mut r = LineReader::new(input, max);
         let mut got = Vec::new();
         while let Some((n, l)) = r.next_lines().unwrap() {
             got.push(match l {
@@ -274,7 +291,91 @@ mod tests {
                 Lines::One(Line::TooLong(len)) => format!("{n}:long {len}"),
             });
         }
-        assert_eq!(got, ["1:ab", "2:long 6", "3:c|"]);
+        got
+    }
+
+    #[test]
+    fn lines_within_the_bound_come_together_however_much_they_hold() {
+        // Each line within the bound (3 bytes at most), together far more.
+        assert_eq!(
+            batches(&b"ab\ncd\nefg\nh\nend"[..], 3),
+            ["1:ab", "2:cd|efg|h|", "5:end"]
+        );
+        assert_eq!(
+            batches(&b"ab\ncd\nefgh\nh\n"[..], 3),
+            ["1:ab", "2:cd", "3:long 4", "4:h|"]
+        );
+        // What a later `next_line` and the rest start from.
+        let mut r = LineReader::new(&b"a\nbc\nd\ne"[..], 2);
+        r.next_lines().unwrap();
+        assert!(matches!(
+            r.next_lines().unwrap(),
+            Some((2, Lines::Many(b"bc\nd\n")))
+        ));
+        let mut rest = String::new();
+        r.rest_from_last_line().read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "d\ne");
+    }
+
+    /// A reader that gives one byte a read.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((&b, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = b;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn the_bound_holds_however_the_input_arrives() {
+        // A line of the bound exactly, its newline read after it; one past it; the last line,
+        // unterminated, of the bound exactly.
+        let input = b"abcde\nabcdef\nxy\nabcde";
+        let mut r = LineReader::new(Trickle(input), 5);
+        let mut got = Vec::new();
+        while let Some((_, line)) = r.next_line().unwrap() {
+            got.push(match line {
+                Line::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                Line::TooLong(len) => format!("!{len}"),
+            });
+        }
+        assert_eq!(got, ["abcde", "!6", "xy", "abcde"]);
+        assert_eq!(lines(b"abcde", 5), ["abcde"]);
+        assert_eq!(lines(b"abcdef", 5), ["!6"]);
+    }
+
+    /// A reader that gives as much as it is asked for, and counts its reads.
+    struct Counted<'a>(&'a [u8], usize);
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.1 += 1;
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_input_is_read_a_chunk_at_a_time() {
+        let line = [vec![b'x'; 999], vec![b'\n']].concat();
+        let input = line.repeat(4096);
+        let mut reader = Counted(&input, 0);
+        let mut r = LineReader::new(&mut reader, 1 << 20);
+        let mut n = 0;
+        while let Some((_, Line::Text(t))) = r.next_line().unwrap() {
+            assert_eq!(t.len(), 999);
+            n += 1;
+        }
+        assert_eq!(n, 4096);
+        // 4 MB in reads of 256 KiB, and one that finds the end.
+        assert_eq!(reader.1, input.len().div_ceil(CHUNK) + 1);
     }
 
     #[test]
