@@ -127,12 +127,15 @@ fn line(i: usize) -> String {
     }
 }
 
+/// `lines` lines of every shape; from 4,500 on, more than the parallel filter's chunk (1 MiB),
+/// so that even under the default bound the lines go out in several chunks.
 fn input(lines: usize) -> Vec<u8> {
     let mut s = String::from("\u{feff}");
     for i in 0..lines {
         s.push_str(&line(i));
         s.push_str(if i.is_multiple_of(5) { "\r\n" } else { "\n" });
     }
+    assert!(lines < 4500 || s.len() > 1 << 20, "{} bytes", s.len());
     s.into_bytes()
 }
 
@@ -204,9 +207,9 @@ fn strict_filtering_is_reading_and_matching() {
     for (lines, threads, options) in [
         (40, 1, bounds()[0]),
         (40, 2, bounds()[0]),
-        (9000, 2, bounds()[0]),
-        (9000, 3, bounds()[0]),
-        (9000, 2, bounds()[1]),
+        (4500, 2, bounds()[0]),
+        (4500, 3, bounds()[0]),
+        (4500, 2, bounds()[1]),
     ] {
         let data = input(lines);
         for &(q, _) in QUERIES {
@@ -235,7 +238,7 @@ fn strict_filtering_is_reading_and_matching() {
 /// look for reads every line.
 #[test]
 fn the_prefilter_leaves_out_only_lines_that_cannot_match() {
-    let data = input(9000);
+    let data = input(4500);
     for (&(q, reads_all), options) in QUERIES.iter().flat_map(|q| bounds().map(|b| (q, b))) {
         let (want, counts, matched) = reference(q, &data, &options, None);
         for threads in [1, 2, 3] {
@@ -281,7 +284,7 @@ fn the_prefilter_leaves_out_only_lines_that_cannot_match() {
 #[test]
 fn counts_and_tables_agree_with_the_lines() {
     let options = ReadOptions::default().with_max_line(4096);
-    let data = input(6000);
+    let data = input(4500);
     for q in ["port-tcp:443", "not port-tcp:22"] {
         let (lines, counted) = run_filter(q, &data, &options, 2, true, Emit::Lines);
         let (nothing, c) = run_filter(q, &data, &options, 2, true, Emit::Count);
