@@ -500,9 +500,8 @@ async fn with_a_cache_the_probes_count_the_halves_before_they_are_paid() {
     };
     assert_eq!(over_budget(plan(2).await.unwrap_err()), (3, false, 2, 1));
     assert_eq!(usage(&s), 1);
-    // The first probe is cached now: the same budget pays for the two halves, and would refuse
-    // the
-    // next round: there is none, and the whole plan is refused.
+    // The first probe is cached now: the same budget pays for the two halves, which need no
+    // cut, and the whole plan, which costs far more, is refused.
     let (estimate, complete, _, spent) = over_budget(plan(2).await.unwrap_err());
     assert!(complete && estimate > 100, "{estimate}");
     assert_eq!((spent, usage(&s)), (2, 3));

@@ -85,8 +85,11 @@ pub(super) fn run<R: Read>(
 ) -> Result<Tally, ReadError> {
     let threads = emits.len().max(1);
     let mut tally = Tally::default();
+    // The jobs out at once: read, and not yet written.
+    let limit = threads * IN_FLIGHT;
     std::thread::scope(|scope| {
-        let (jobs, taken) = sync_channel::<Job>(threads * IN_FLIGHT);
+        // Room for every job out: handing one out never waits.
+        let (jobs, taken) = sync_channel::<Job>(limit);
         let taken = Arc::new(Mutex::new(taken));
         let (done_tx, done) = channel::<Done>();
         for mut emit in emits {
@@ -111,36 +114,9 @@ pub(super) fn run<R: Read>(
         let mut in_flight = 0usize;
         let mut seq = 0u64;
         let mut job = Job::new(seq);
-        let limit = threads * IN_FLIGHT;
-        loop {
-            let next = lines.next_lines().map_err(ReadError::Read)?;
-            match next {
-                None => break,
-                Some((number, Lines::Many(text))) => {
-                    if job.data.is_empty() {
-                        job.first_line = number;
-                    }
-                    job.data.extend_from_slice(text);
-                    if job.data.len() < CHUNK {
-                        continue;
-                    }
-                }
-                Some((number, Lines::One(Line::Text(text)))) => {
-                    if job.data.is_empty() {
-                        job.first_line = number;
-                    }
-                    job.data.extend_from_slice(text);
-                    job.data.push(b'\n');
-                    if job.data.len() < CHUNK {
-                        continue;
-                    }
-                }
-                Some((number, Lines::One(Line::TooLong(length)))) => {
-                    if job.data.is_empty() {
-                        job.first_line = number;
-                    }
-                    job.too_long = Some((number, length));
-                }
+        while let Some((number, next)) = lines.next_lines().map_err(ReadError::Read)? {
+            if !job.add(number, next) {
+                continue;
             }
             seq += 1;
             let full = std::mem::replace(&mut job, Job::new(seq));
@@ -175,6 +151,26 @@ impl Job {
             data: Vec::with_capacity(CHUNK + (CHUNK >> 3)),
             too_long: None,
         }
+    }
+
+    /// Adds the lines `next` (the first of them numbered `number`); whether the job is now
+    /// full: it holds a chunk's worth, or ends with a line too long.
+    fn add(&mut self, number: u64, next: Lines<'_>) -> bool {
+        if self.data.is_empty() {
+            self.first_line = number;
+        }
+        match next {
+            Lines::Many(text) => self.data.extend_from_slice(text),
+            Lines::One(Line::Text(text)) => {
+                self.data.extend_from_slice(text);
+                self.data.push(b'\n');
+            }
+            Lines::One(Line::TooLong(length)) => {
+                self.too_long = Some((number, length));
+                return true;
+            }
+        }
+        self.data.len() >= CHUNK
     }
 }
 
@@ -309,5 +305,39 @@ impl Sink for Collect<'_> {
         self.tally.bad += 1;
         self.bad.push((self.out.len(), bad));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_is_full_at_a_chunk_or_at_a_line_too_long() {
+        let half = vec![b'x'; CHUNK / 2];
+        let mut job = Job::new(0);
+        assert!(!job.add(7, Lines::Many(&half[..CHUNK / 2 - 1])));
+        assert_eq!(job.first_line, 7);
+        // A line given alone gets its newline back; at a chunk exactly, the job is full.
+        assert!(job.add(9, Lines::One(Line::Text(&half))));
+        assert_eq!(
+            (job.first_line, job.data.len(), job.too_long),
+            (7, CHUNK, None)
+        );
+        assert_eq!(job.data[CHUNK - 1], b'\n');
+        let mut job = Job::new(1);
+        assert!(!job.add(3, Lines::One(Line::Text(b"a"))));
+        assert!(job.add(4, Lines::One(Line::TooLong(1 << 30))));
+        assert_eq!((job.first_line, job.too_long), (3, Some((4, 1 << 30))));
+        assert_eq!(job.data, b"a\n");
+        // A line too long alone: the job is that line.
+        let mut job = Job::new(2);
+        assert!(job.add(5, Lines::One(Line::TooLong(9))));
+        assert_eq!((job.first_line, job.too_long), (5, Some((5, 9))));
+        // More than a chunk at once stays whole.
+        let mut job = Job::new(3);
+        let big = vec![b'y'; CHUNK + 10];
+        assert!(job.add(1, Lines::Many(&big)));
+        assert_eq!(job.data.len(), CHUNK + 10);
     }
 }
