@@ -85,17 +85,17 @@ for file in "${files[@]}"; do
     [[ $file == src/models/* ]] && tests=("${model_tests[@]}")
     [[ $file == src/compile/* ]] && tests=("${compile_tests[@]}") && with=$compile_features
     [[ $file == src/export/* ]] && tests=("${export_tests[@]}") && with=$export_features
-    timeout=40
-    [[ $file =~ ^src/export/(filter|parallel|table)\.rs$ ]] &&
-        tests=("${export_filter_tests[@]}") && timeout=120
-    [[ $file == src/client/plan/* ]] && tests=("${plan_tests[@]}") && with=$plan_features &&
-        timeout=120
-    args=()
-    for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
     # Most test sets run in about 10 s or less on 2 cores: a mutant still running after 40 s
     # loops forever (the automatic limit, five times the first run's time, is over a minute when
-    # that run shared the machine). tests/export_filter.rs and tests/plan.rs take 15 to 30 s:
-    # 120 s for theirs.
+    # that run shared the machine). tests/export_filter.rs takes about 10 s and tests/plan.rs
+    # about 15: 60 s and 90 s for theirs.
+    timeout=40
+    [[ $file =~ ^src/export/(filter|parallel|table)\.rs$ ]] &&
+        tests=("${export_filter_tests[@]}") && timeout=60
+    [[ $file == src/client/plan/* ]] && tests=("${plan_tests[@]}") && with=$plan_features &&
+        timeout=90
+    args=()
+    for t in "${tests[@]}"; do args+=(--cargo-test-arg="$t"); done
     # cargo-mutants exits 2 when a mutant is missed and 3 on timeouts, which the summary
     # tells; 1 (usage) and 4 (the unmutated tree fails its tests, or takes over the timeout)
     # mean nothing was tested. A mutant that fails a property test must not leave its seed in
