@@ -65,20 +65,12 @@ fn scratch(name: &str) -> PathBuf {
 
 /// A server of its own (its own usage counter) over `data`.
 fn start(data: &Arc<Dataset>) -> RunningServer {
-    server::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Arc::clone(data),
-        ServerOptions::default().with_token(TOKEN),
-    )
-    .unwrap()
+    server_support::start(data, TOKEN)
 }
 
 /// The search quota the server has counted.
 fn usage(s: &RunningServer) -> u64 {
-    let auth = format!("Bearer {TOKEN}");
-    let a = server_support::get_with(s.addr(), "/v1/admin/user", &[("Authorization", &auth)]);
-    assert_eq!(a.status, 200);
-    a.json()["quota"]["api_usage"].as_u64().unwrap()
+    server_support::usage(s, TOKEN)
 }
 
 /// `driftql search --api-url URL --token TOKEN ARGS`, with the cache directory `cache`.

@@ -19,7 +19,7 @@ use driftql::client::plan::{Batch, PlannedWindow, Shortfall, Window};
 use driftql::client::{Cache, CheckpointError, Client, Error, Harvest, SearchBuilder};
 use driftql::models::Date;
 use driftql::report::Report;
-use driftql::server::{self, Dataset, RunningServer, ServerOptions};
+use driftql::server::{Dataset, RunningServer};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "plan-lib-T0KEN-5ecret";
@@ -31,6 +31,12 @@ struct Made {
     day: Date,
     ip: String,
     port: u16,
+}
+
+impl Made {
+    fn new(id: String, day: Date, ip: String, port: u16) -> Made {
+        Made { id, day, ip, port }
+    }
 }
 
 fn day(s: &str) -> Date {
@@ -79,20 +85,20 @@ static EXPORT: LazyLock<Export> = LazyLock::new(|| {
     let days = first.days_until(day("2025-12-31"));
     let mut made = Vec::new();
     for i in 0..13_000i64 {
-        made.push(Made {
-            id: format!("https-{i:05}"),
-            day: first.plus_days(days - i * days / 12_999).unwrap(),
-            ip: format!("10.0.{}.{}", (i % 8000) / 256, (i % 8000) % 256),
-            port: 443,
-        });
+        made.push(Made::new(
+            format!("https-{i:05}"),
+            first.plus_days(days - i * days / 12_999).unwrap(),
+            format!("10.0.{}.{}", (i % 8000) / 256, (i % 8000) % 256),
+            443,
+        ));
     }
     for i in 0..1500i64 {
-        made.push(Made {
-            id: format!("ssh-{i:04}"),
-            day: first.plus_days(i % days).unwrap(),
-            ip: format!("10.1.{}.{}", i / 256, i % 256),
-            port: 22,
-        });
+        made.push(Made::new(
+            format!("ssh-{i:04}"),
+            first.plus_days(i % days).unwrap(),
+            format!("10.1.{}.{}", i / 256, i % 256),
+            22,
+        ));
     }
     Export::new(made)
 });
@@ -103,20 +109,12 @@ fn all_dates() -> Window {
 
 /// A server of its own (its own usage counter) over `data`.
 fn start(data: &Arc<Dataset>) -> RunningServer {
-    server::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Arc::clone(data),
-        ServerOptions::default().with_token(TOKEN),
-    )
-    .unwrap()
+    server_support::start(data, TOKEN)
 }
 
 /// The search quota the server has counted.
 fn usage(s: &RunningServer) -> u64 {
-    let auth = format!("Bearer {TOKEN}");
-    let a = server_support::get_with(s.addr(), "/v1/admin/user", &[("Authorization", &auth)]);
-    assert_eq!(a.status, 200);
-    a.json()["quota"]["api_usage"].as_u64().unwrap()
+    server_support::usage(s, TOKEN)
 }
 
 fn builder(url: &str) -> driftql::client::ClientBuilder {
@@ -220,7 +218,7 @@ fn plan_order(windows: &[PlannedWindow]) -> Vec<(usize, u32)> {
 async fn below_the_cap_the_plan_is_one_window_and_its_probe_its_first_page() {
     let s = start(&EXPORT.data);
     let c = client(&s.url());
-    let plan = search(&c, "port-tcp:22").everything().plan().await.unwrap();
+    let plan = plan_of(&c, "port-tcp:22").await;
     assert_eq!(usage(&s), 1, "one probe");
     let w = plan.windows();
     assert_eq!(w.len(), 1);
@@ -378,11 +376,9 @@ static CROWDED_DAY: LazyLock<Export> = LazyLock::new(|| {
         ("2024-05-05", 10_050),
         ("2024-05-04", 120),
     ] {
-        made.extend((0..n).map(|i| Made {
-            id: format!("{d}-{i:05}"),
-            day: day(d),
-            ip: format!("192.0.{}.{}", i / 256, i % 256),
-            port: 443,
+        made.extend((0..n).map(|i| {
+            let ip = format!("192.0.{}.{}", i / 256, i % 256);
+            Made::new(format!("{d}-{i:05}"), day(d), ip, 443)
         }));
     }
     Export::new(made)
@@ -392,11 +388,7 @@ static CROWDED_DAY: LazyLock<Export> = LazyLock::new(|| {
 async fn a_day_over_the_cap_is_fetched_to_the_cap_and_named() {
     let s = start(&CROWDED_DAY.data);
     let c = client(&s.url());
-    let plan = search(&c, "port-tcp:443")
-        .everything()
-        .plan()
-        .await
-        .unwrap();
+    let plan = plan_of(&c, "port-tcp:443").await;
     let the_day = Window::new(Some(day("2024-05-05")), Some(day("2024-05-05")));
     let over: Vec<&PlannedWindow> = plan.windows().iter().filter(|w| w.over_cap).collect();
     assert_eq!(over.len(), 1, "{:?}", plan.windows());
@@ -430,6 +422,20 @@ async fn a_day_over_the_cap_is_fetched_to_the_cap_and_named() {
     assert_eq!(h.shortfalls(), shortfalls.as_slice());
 }
 
+/// The plan of `query` through `c`.
+async fn plan_of(c: &Client, query: &str) -> driftql::client::Plan {
+    search(c, query).everything().plan().await.unwrap()
+}
+
+/// The plan of `port-tcp:443` through `c`, with a budget.
+async fn within(c: &Client, budget: u64) -> Result<driftql::client::Plan, Error> {
+    search(c, "port-tcp:443")
+        .everything()
+        .budget(budget)
+        .plan()
+        .await
+}
+
 /// What an over-budget error says: (estimate, complete, budget, spent).
 fn over_budget(e: Error) -> (u64, bool, u64, u64) {
     match e {
@@ -447,12 +453,7 @@ fn over_budget(e: Error) -> (u64, bool, u64, u64) {
 async fn no_budget_is_passed_while_planning_or_fetching() {
     let s = start(&EXPORT.data);
     let c = client(&s.url());
-    let plan = |budget: u64| {
-        search(&c, "port-tcp:443")
-            .everything()
-            .budget(budget)
-            .plan()
-    };
+    let plan = |budget| within(&c, budget);
     // Nothing is sent past a budget of 0.
     assert_eq!(over_budget(plan(0).await.unwrap_err()), (1, false, 0, 0));
     assert_eq!(usage(&s), 0);
@@ -464,13 +465,7 @@ async fn no_budget_is_passed_while_planning_or_fetching() {
     );
     assert_eq!(usage(&s), 2);
     // A budget below the whole plan's cost: the planning runs to its end and is refused.
-    let units = search(&c, "port-tcp:443")
-        .everything()
-        .plan()
-        .await
-        .unwrap()
-        .estimate()
-        .units;
+    let units = plan_of(&c, "port-tcp:443").await.estimate().units;
     let before = usage(&s);
     let (estimate, complete, budget, spent) = over_budget(plan(units - 1).await.unwrap_err());
     assert_eq!((estimate, complete, budget), (units, true, units - 1));
@@ -492,12 +487,7 @@ async fn with_a_cache_the_probes_count_the_halves_before_they_are_paid() {
     let s = start(&EXPORT.data);
     let cache = scratch("budget-cache");
     let c = builder(&s.url()).cache(Cache::new(&cache)).build().unwrap();
-    let plan = |budget: u64| {
-        search(&c, "port-tcp:443")
-            .everything()
-            .budget(budget)
-            .plan()
-    };
+    let plan = |budget| within(&c, budget);
     assert_eq!(over_budget(plan(2).await.unwrap_err()), (3, false, 2, 1));
     assert_eq!(usage(&s), 1);
     // The first probe is cached now: the same budget pays for the two halves, which need no
@@ -512,11 +502,7 @@ async fn a_second_run_with_the_cache_costs_nothing_and_delivers_the_same() {
     let s = start(&EXPORT.data);
     let cache = scratch("cache");
     let c = builder(&s.url()).cache(Cache::new(&cache)).build().unwrap();
-    let first = search(&c, "port-tcp:443")
-        .everything()
-        .plan()
-        .await
-        .unwrap();
+    let first = plan_of(&c, "port-tcp:443").await;
     let units = first.estimate().units;
     let windows = first.windows().to_vec();
     let mut h = first.fetch();
@@ -524,11 +510,7 @@ async fn a_second_run_with_the_cache_costs_nothing_and_delivers_the_same() {
     assert_eq!(usage(&s), units);
     assert_eq!(h.write_error(), None);
 
-    let second = search(&c, "port-tcp:443")
-        .everything()
-        .plan()
-        .await
-        .unwrap();
+    let second = plan_of(&c, "port-tcp:443").await;
     assert_eq!(second.windows(), windows.as_slice());
     let e = second.estimate();
     assert_eq!(
@@ -630,12 +612,9 @@ static RESCANNED: LazyLock<Export> = LazyLock::new(|| {
             &[("2025", "new")]
         };
         for (year, tag) in years {
-            made.push(Made {
-                id: format!("{tag}-{i:05}"),
-                day: day(&format!("{year}-06-{:02}", 1 + i % 28)),
-                ip: format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
-                port: 443,
-            });
+            let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+            let d = day(&format!("{year}-06-{:02}", 1 + i % 28));
+            made.push(Made::new(format!("{tag}-{i:05}"), d, ip, 443));
         }
     }
     Export::new(made)
@@ -670,12 +649,7 @@ async fn most_recent_keeps_the_newest_report_of_each_pair_across_windows() {
 async fn reports_seen_before_are_not_delivered_again() {
     let s = start(&EXPORT.data);
     let c = client(&s.url());
-    let mut h = search(&c, "port-tcp:22")
-        .everything()
-        .plan()
-        .await
-        .unwrap()
-        .fetch();
+    let mut h = plan_of(&c, "port-tcp:22").await.fetch();
     let all = EXPORT.ids(22, all_dates());
     let told: Vec<&String> = all.iter().step_by(7).collect();
     for id in &told {
@@ -767,11 +741,7 @@ async fn halves_that_show_the_dates_ignored_are_not_used() {
     ] {
         let s = start(&EXPORT.data);
         let c = client(&proxy(s.url(), how));
-        let plan = search(&c, "port-tcp:443")
-            .everything()
-            .plan()
-            .await
-            .unwrap();
+        let plan = plan_of(&c, "port-tcp:443").await;
         let w = plan.windows();
         assert_eq!(w.len(), 1, "{how:?}: {w:?}");
         assert_eq!(
@@ -808,41 +778,27 @@ async fn halves_that_add_up_within_a_tenth_and_a_hundred_more_are_used() {
     // Results arriving while the planning runs make the halves count a little more than the
     // whole: the EXPORT's 13,000, and 1,400 more on the newest day (a tenth and 100 of
     // 13,000 is 1,400).
-    let mut made = EXPORT.made.clone();
-    for i in 0..1400 {
-        made.push(Made {
-            id: format!("late-{i:04}"),
-            day: day("2025-12-31"),
-            ip: format!("10.2.{}.{}", i / 256, i % 256),
-            port: 443,
-        });
-    }
-    let late = Arc::new(Dataset::new(made.iter().map(report).collect()).unwrap());
+    let late = |n: u32| {
+        let mut made = EXPORT.made.clone();
+        for i in 0..n {
+            let ip = format!("10.2.{}.{}", i / 256, i % 256);
+            made.push(Made::new(
+                format!("late-{i:04}"),
+                day("2025-12-31"),
+                ip,
+                443,
+            ));
+        }
+        Export::new(made)
+    };
     for (extra, agree) in [(1400, true), (1401, false)] {
         // The first probe is answered by the server without the late reports, the halves by
         // the one with them.
         let before = start(&EXPORT.data);
-        let after = if extra == 1400 {
-            start(&late)
-        } else {
-            let mut more = made.clone();
-            more.push(Made {
-                id: "late-one-more".into(),
-                day: day("2025-12-31"),
-                ip: "10.3.0.1".into(),
-                port: 443,
-            });
-            start(&Arc::new(
-                Dataset::new(more.iter().map(report).collect()).unwrap(),
-            ))
-        };
+        let after = start(&late(extra).data);
         let url = switch_after(before.url(), after.url(), 1);
         let c = client(&url);
-        let plan = search(&c, "port-tcp:443")
-            .everything()
-            .plan()
-            .await
-            .unwrap();
+        let plan = plan_of(&c, "port-tcp:443").await;
         let w = plan.windows();
         assert_eq!(w.len() > 1, agree, "{extra}: {w:?}");
         assert_eq!(w[0].halves_count.is_none(), agree, "{extra}: {w:?}");
@@ -863,7 +819,7 @@ fn switch_after(first: String, then: String, n: u64) -> String {
 async fn a_window_whose_pages_end_early_is_named_and_its_later_pages_not_asked_for() {
     let s = start(&EXPORT.data);
     let c = client(&proxy(s.url(), Misbehave::EmptyFrom(5)));
-    let plan = search(&c, "port-tcp:22").everything().plan().await.unwrap();
+    let plan = plan_of(&c, "port-tcp:22").await;
     let mut h = plan.fetch();
     let batches = fetch_all(&mut h).await;
     let got = delivered(&batches);
@@ -900,12 +856,7 @@ async fn a_window_whose_pages_end_early_is_named_and_its_later_pages_not_asked_f
 async fn a_failed_page_ends_the_fetching_and_names_itself() {
     let s = start(&EXPORT.data);
     let c = client(&proxy(s.url(), Misbehave::CutOffAfter(4)));
-    let mut h = search(&c, "port-tcp:22")
-        .everything()
-        .plan()
-        .await
-        .unwrap()
-        .fetch();
+    let mut h = plan_of(&c, "port-tcp:22").await.fetch();
     let mut ok = 0;
     let failed = loop {
         match h.next_batch().await.unwrap() {

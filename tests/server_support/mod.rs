@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use driftql::server::{Dataset, ServerOptions};
+use driftql::server::{Dataset, RunningServer, ServerOptions};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -316,4 +316,23 @@ pub fn cut_off_after(upstream: String, pages: u64) -> String {
             asked.forward(&upstream, &asked.target).await
         }
     })
+}
+
+/// A server on loopback of its own (so its own usage counter) over `data`, that asks for
+/// `token`.
+pub fn start(data: &Arc<Dataset>, token: &str) -> RunningServer {
+    driftql::server::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::clone(data),
+        ServerOptions::default().with_token(token),
+    )
+    .unwrap()
+}
+
+/// The search quota `server` has counted, asked with `token`.
+pub fn usage(server: &RunningServer, token: &str) -> u64 {
+    let auth = format!("Bearer {token}");
+    let a = get_with(server.addr(), "/v1/admin/user", &[("Authorization", &auth)]);
+    assert_eq!(a.status, 200);
+    a.json()["quota"]["api_usage"].as_u64().unwrap()
 }
