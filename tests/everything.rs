@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::{assert_status, stderr, stdout};
 use driftql::report::Report;
 use driftql::server::sample::DEFAULT_SAMPLE;
-use driftql::server::{self, Dataset, RunningServer, ServerOptions};
+use driftql::server::{Dataset, RunningServer};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "plan-T0KEN-5ecret";
