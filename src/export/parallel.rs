@@ -245,14 +245,15 @@ fn filter_job(job: &Job, work: &Work<'_>, emit: &mut Emit) -> Done {
     let mut marks = Marks::default();
     let mut mark = work.prefilter.next_mark(data, 0, &mut marks);
     let mut start = 0;
-    let mut number = job.first_line;
-    while start < data.len() {
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+    // Each line of a job ends with its `\n`.
+    for (number, end) in (job.first_line..).zip(memchr::memchr_iter(b'\n', data)) {
         let raw = &data[start..end];
-        let candidate = everything || mark.is_some_and(|m| m < end);
-        if mark.is_some_and(|m| m < end) {
-            mark = work.prefilter.next_mark(data, end + 1, &mut marks);
+        // A mark in the line; the next one is after it (no literal holds a newline).
+        let marked = mark.is_some_and(|m| m < end);
+        if marked {
+            mark = work.prefilter.next_mark(data, end, &mut marks);
         }
+        let candidate = everything || marked;
         let text = raw.trim_ascii();
         if !text.is_empty() {
             if candidate || !looks_whole(text) {
@@ -264,7 +265,6 @@ fn filter_job(job: &Job, work: &Work<'_>, emit: &mut Emit) -> Done {
             }
         }
         start = end + 1;
-        number += 1;
     }
     if let Some((number, length)) = job.too_long {
         let _ = sink.bad(too_long(number, length, work.options));
