@@ -348,6 +348,18 @@ mod tests {
             got,
             ["4:32 BAD! expected value; the rest of the input is not read"]
         );
+        // A report that is not one, over several lines: where in the input its fault is.
+        let got = seen(&[
+            "[",
+            "  {",
+            r#"    "date": "2024-01-03","#,
+            r#"    "id": 5,"#,
+            r#"    "items": []"#,
+            "  }",
+            "]",
+        ]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(got[0].starts_with("4:11 BAD a report's `id`"), "{got:#?}");
         // A page whose results are not an array of reports.
         let got = seen(&["{", r#"  "page": 0, "results": 7}"#]);
         assert_eq!(

@@ -191,4 +191,16 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn blank_lines_are_nothing_and_the_rest_is_counted() {
+        use super::super::{Counts, ReadOptions, read};
+        let input = format!("{R}\n\n   \r\n{R}\n[{R}, 1]\nx\n\n");
+        let mut seen = super::super::tests::Seen::default();
+        let counts = read(input.as_bytes(), &ReadOptions::default(), &mut seen).unwrap();
+        assert_eq!(counts, Counts { reports: 3, bad: 2 });
+        assert_eq!(seen.0.len(), 5, "{:#?}", seen.0);
+        assert!(seen.0[0].starts_with("1:1 ") && seen.0[1].starts_with("4:1 "));
+        assert!(seen.0[4].starts_with("6:1 BAD "), "{:#?}", seen.0);
+    }
 }

@@ -178,6 +178,23 @@ mod tests {
     }
 
     #[test]
+    fn marks_are_found_in_order_from_where_the_search_goes_on() {
+        let p = prefilter("port-tcp:443 or title:login");
+        assert!(!p.reads_everything());
+        let text = b"a 443 b LOGIN c 443\nd";
+        let mut marks = Marks::default();
+        // Each search from further on finds the next mark, of either kind (exact or folded).
+        assert_eq!(p.next_mark(text, 0, &mut marks), Some(2));
+        assert_eq!(p.next_mark(text, 3, &mut marks), Some(8));
+        assert_eq!(p.next_mark(text, 9, &mut marks), Some(16));
+        assert_eq!(p.next_mark(text, 17, &mut marks), None);
+        assert_eq!(p.next_mark(text, 19, &mut marks), None);
+        assert_eq!(p.next_mark(text, text.len(), &mut marks), None);
+        assert_eq!(Prefilter::everything().next_mark(text, 0, &mut marks), None);
+        assert!(Prefilter::everything().reads_everything());
+    }
+
+    #[test]
     fn escapes_and_the_two_odd_characters_make_a_candidate() {
         let p = prefilter("title:login");
         assert!(!p.is_candidate(br#"{"value":"log in"}"#));
