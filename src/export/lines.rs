@@ -136,16 +136,16 @@ impl<R: Read> LineReader<R> {
     /// Reads more input after the unread bytes, moving them to the front and growing the buffer
     /// when a line needs it (up to the bound).
     fn fill(&mut self) -> io::Result<()> {
-        if self.pos > 0 {
+        if self.pos != 0 {
             self.buf.copy_within(self.pos..self.filled, 0);
             self.filled -= self.pos;
             self.pos = 0;
             self.last = 0;
         }
         if self.filled == self.buf.len() {
-            let grown = (self.buf.len() * 2)
-                .min(self.max + CHUNK)
-                .max(self.filled + 1);
+            // More than it holds: what it holds is within the bound (a longer line was
+            // skipped), and the buffer grows to the bound and a chunk.
+            let grown = (self.buf.len() * 2).min(self.max + CHUNK);
             self.buf.resize(grown, 0);
         } else if self.filled < CHUNK && self.buf.len() > 4 * CHUNK {
             // A long line has gone: give back its room.
@@ -317,6 +317,24 @@ mod tests {
         assert_eq!(rest, "d\ne");
     }
 
+    /// A reader that gives its pieces in turn, each in as few reads as the room allows.
+    struct Pieces(std::collections::VecDeque<Vec<u8>>);
+
+    impl Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(piece) = self.0.front_mut() else {
+                return Ok(0);
+            };
+            let n = buf.len().min(piece.len());
+            buf[..n].copy_from_slice(&piece[..n]);
+            piece.drain(..n);
+            if piece.is_empty() {
+                self.0.pop_front();
+            }
+            Ok(n)
+        }
+    }
+
     /// A reader that gives one byte a read.
     struct Trickle<'a>(&'a [u8]);
 
@@ -376,6 +394,47 @@ mod tests {
         assert_eq!(n, 4096);
         // 4 MB in reads of 256 KiB, and one that finds the end.
         assert_eq!(reader.1, input.len().div_ceil(CHUNK) + 1);
+    }
+
+    #[test]
+    fn the_buffer_grows_to_the_bound_and_gives_back_the_room_of_a_long_line() {
+        let text = |n: usize| [vec![b'x'; n], b"\n".to_vec()].concat();
+        // A line of the bound exactly: the buffer holds it, and grows no further than the bound
+        // and a chunk.
+        let max = 5 * CHUNK;
+        let input = [text(max), text(10), text(10)].concat();
+        let mut r = LineReader::new(&input[..], max);
+        assert!(matches!(r.next_line().unwrap(), Some((1, Line::Text(t))) if t.len() == max));
+        assert!(
+            r.buf.len() > max && r.buf.len() <= max + CHUNK,
+            "{}",
+            r.buf.len()
+        );
+        // Past it, reading short lines again, the room goes.
+        while r.next_line().unwrap().is_some() {}
+        assert_eq!(r.buf.len(), CHUNK);
+        // A line of a few chunks keeps its room: the next long one will want it.
+        let input = [text(600 << 10), text(10)].concat().repeat(2);
+        let mut r = LineReader::new(&input[..], 8 << 20);
+        while r.next_line().unwrap().is_some() {}
+        assert_eq!(r.buf.len(), 4 * CHUNK);
+        // A chunk exactly left after a long line, its newline still to come: the room it needs
+        // stays.
+        let long = vec![b'x'; 6 * CHUNK];
+        let next = vec![b'y'; 2 * CHUNK];
+        let pieces = [
+            long.clone(),
+            [b"\n", &next[..CHUNK]].concat(),
+            [&next[CHUNK..], b"\n"].concat(),
+        ];
+        let mut r = LineReader::new(Pieces(pieces.into()), 8 << 20);
+        let mut got = Vec::new();
+        while let Some((_, Line::Text(t))) = r.next_line().unwrap() {
+            got.push(t.len());
+        }
+        assert_eq!(got, [6 * CHUNK, 2 * CHUNK]);
+        // A line too long that starts after another in the buffer: its length, from its start.
+        assert_eq!(lines(b"ab\nabcdefghij", 5), ["ab", "!10"]);
     }
 
     #[test]
