@@ -437,6 +437,32 @@ mod tests {
         assert_eq!(lines(b"ab\nabcdefghij", 5), ["ab", "!10"]);
     }
 
+    /// A reader that fails once with `kind`, then gives `text`.
+    struct FailsOnce(Option<io::ErrorKind>, &'static [u8]);
+
+    impl Read for FailsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if let Some(kind) = self.0.take() {
+                return Err(io::Error::new(kind, "once"));
+            }
+            self.1.read(buf)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again_and_another_error_is_told() {
+        let mut r = LineReader::new(FailsOnce(Some(io::ErrorKind::Interrupted), b"a\nb"), 10);
+        assert!(matches!(
+            r.next_line().unwrap(),
+            Some((1, Line::Text(b"a")))
+        ));
+        let mut r = LineReader::new(FailsOnce(Some(io::ErrorKind::Other), b"a\nb"), 10);
+        assert_eq!(
+            r.next_line().err().map(|e| e.kind()),
+            Some(io::ErrorKind::Other)
+        );
+    }
+
     #[test]
     fn the_rest_starts_at_the_last_line() {
         let mut r = LineReader::new(&b"one\ntwo\nthree"[..], 100);
