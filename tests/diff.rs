@@ -32,8 +32,14 @@ fn report(date: &str, id: &str, ip: &str, port: u16, items: &[It]) -> Value {
 }
 
 fn write(name: &str, reports: &[Value]) -> PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("driftql-diff-{}-{name}.ndjson", std::process::id()));
+    // A file of its own for each call: tests run at once, and one rewriting a file another's
+    // `driftql diff` is reading would give it an empty side.
+    static WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITTEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "driftql-diff-{}-{n}-{name}.ndjson",
+        std::process::id()
+    ));
     let text: String = reports.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(&path, text).unwrap();
     path
