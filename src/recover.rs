@@ -146,11 +146,9 @@ fn touched(edits: &[Edit], span: Span) -> bool {
     let mut s = span;
     for e in edits.iter().rev() {
         let end_of_new = e.at + e.inserted;
+        // What was put in overlaps the span, or (nothing put in) a deletion's place is inside
+        // it, e.g. a space that was removed.
         if s.start < end_of_new && s.end > e.at {
-            return true;
-        }
-        if e.inserted == 0 && s.start < e.at && s.end > e.at {
-            // A deletion inside the span (e.g. a space that was removed).
             return true;
         }
         s = Span::new(

@@ -374,3 +374,54 @@ impl Spool {
         self.pages.write_error()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("driftql-checkpoint-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// No checkpoint file is a first run; a path that cannot be read is an error, not one.
+    #[test]
+    fn a_missing_checkpoint_is_none_and_an_unreadable_one_an_error() {
+        let dir = scratch("load");
+        let missing = Checkpoint::load(&dir.join("none.jsonl"), "port-tcp:443", "http://x/");
+        assert!(matches!(missing, Ok(None)), "{:?}", missing.err());
+        let unreadable = Checkpoint::load(&dir, "port-tcp:443", "http://x/");
+        match unreadable {
+            Err(CheckpointError::Io { path, .. }) => assert_eq!(path, dir),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a directory read as a checkpoint"),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A checkpoint shows its path when debugged.
+    #[test]
+    fn a_checkpoint_debugs_as_its_path() {
+        let dir = scratch("debug");
+        let path = dir.join("run.jsonl");
+        let header = Header {
+            driftql_checkpoint: 1,
+            search: "port-tcp:443".into(),
+            api: "http://x/".into(),
+            windows: Vec::new(),
+            probes: 0,
+            probes_billed: 0,
+        };
+        let checkpoint = Checkpoint::create(&path, &header).unwrap();
+        let shown = format!("{checkpoint:?}");
+        assert!(
+            shown.starts_with("Checkpoint {") && shown.contains("run.jsonl"),
+            "{shown}"
+        );
+        drop(checkpoint);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

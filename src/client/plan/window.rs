@@ -89,10 +89,7 @@ const STEP_PAGES: i64 = 50;
 /// first day).
 pub(crate) fn split(window: Window, probed: Probed, step: Option<i64>) -> Option<Split> {
     // The newest report bounds the part worth cutting.
-    let newest = match window.to {
-        Some(t) if probed.newest > t => t,
-        _ => probed.newest,
-    };
+    let newest = window.to.map_or(probed.newest, |t| probed.newest.min(t));
     match window.from {
         Some(from) => {
             let days = from.days_until(newest);
@@ -189,6 +186,14 @@ mod tests {
     fn a_single_day_cannot_be_cut() {
         let day = Window::new(Some(d("2024-05-05")), Some(d("2024-05-05")));
         assert_eq!(day.single_day(), Some(d("2024-05-05")));
+        for two_days_or_more in [
+            Window::new(Some(d("2024-05-05")), Some(d("2024-05-06"))),
+            Window::new(Some(d("2024-05-05")), None),
+            Window::new(None, Some(d("2024-05-05"))),
+            Window::new(None, None),
+        ] {
+            assert_eq!(two_days_or_more.single_day(), None, "{two_days_or_more}");
+        }
         assert_eq!(split(day, probed("2024-05-05", "2024-05-05"), None), None);
         // Nor a window whose newest report is on its first day.
         let w = Window::new(Some(d("2024-05-05")), None);
