@@ -107,7 +107,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(
+    pub(crate) fn new(
         kind: SyntaxErrorKind,
         source: &str,
         span: Span,

@@ -261,7 +261,10 @@ fn mend(text: &str, error: &ParseError) -> Option<(std::ops::Range<usize>, Strin
             // An `and` before the second operand; the operand is kept when it is a term or a
             // group, and dropped with the bare words after it when it is a bare word (the rest
             // of an unquoted phrase).
-            let space = if start > 0 && !boundary(text.as_bytes()[start - 1]) {
+            let space = if text.as_bytes()[..start]
+                .last()
+                .is_some_and(|&b| !boundary(b))
+            {
                 " "
             } else {
                 ""
@@ -284,7 +287,8 @@ fn mend(text: &str, error: &ParseError) -> Option<(std::ops::Range<usize>, Strin
             }
         }
         SyntaxErrorKind::SpaceInTerm | SyntaxErrorKind::DanglingEscape => {
-            Some((start..end.max(start + 1).min(text.len()), String::new()))
+            // The space, or the `\` (the span is never empty).
+            Some((start..end, String::new()))
         }
         SyntaxErrorKind::MissingOperand => Some((start..end, String::new())),
         SyntaxErrorKind::UnbalancedParenthesis => match text.as_bytes().get(start) {
@@ -516,7 +520,38 @@ mod tests {
         assert_eq!(mended("a:1 or port-tcp:"), "a:1 or _:_");
         assert_eq!(mended("a:1 or :x"), "a:1 or _:_");
         assert_eq!(mended("x:1 or ti*tle:y"), "x:1 or _:_");
+        assert_eq!(mended("a:1 or b:x\\"), "a:1 or b:x");
+        // A space goes in only where a neighbour would otherwise run into what is put in.
+        assert_eq!(mended("a:1(b:2)"), "a:1 and (b:2)");
+        assert_eq!(mended("a:1 and()"), "a:1 and _:_");
+        assert_eq!(mended("a:1 or ()b:2"), "a:1 or _:_ b:2");
+        assert_eq!(mended("(a:1 and ())"), "(a:1 and _:_)");
         let e = parse_expr("").unwrap_err();
         assert_eq!(mend("", &e), None);
+    }
+
+    /// Pest's own error (the fallback when the diagnosis finds nothing) can stand on a
+    /// boundary, where there is no token to drop: that one character goes.
+    #[test]
+    fn an_error_on_a_boundary_removes_that_character() {
+        let text = "a:1 ) or (b:2 ( ";
+        for (at, removed) in [(4, 4..5), (14, 14..15), (15, 15..16)] {
+            let e = ParseError::new(
+                SyntaxErrorKind::Syntax,
+                text,
+                Span::new(at, at + 1),
+                "unexpected",
+                None,
+            );
+            assert_eq!(mend(text, &e), Some((removed, String::new())), "{at}");
+        }
+        let e = ParseError::new(
+            SyntaxErrorKind::Syntax,
+            text,
+            Span::new(text.len(), text.len()),
+            "unexpected end",
+            None,
+        );
+        assert_eq!(mend(text, &e), None, "nothing to remove at the end");
     }
 }

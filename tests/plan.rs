@@ -676,6 +676,8 @@ enum Misbehave {
     CountOfAllDates,
     /// Answers the pages from this one on with no results.
     EmptyFrom(u32),
+    /// Answers 503 to the request for this page, and forwards the others.
+    FailPage(u32),
 }
 
 /// The target without its `from` and `to` parameters.
@@ -700,11 +702,19 @@ fn proxy(upstream: String, how: Misbehave) -> String {
             if !asked.is_search() {
                 return asked.forward(&upstream, target).await;
             }
+            if let Misbehave::FailPage(page) = how
+                && target
+                    .split(['?', '&'])
+                    .any(|p| p == format!("page={page}"))
+            {
+                return (503, b"\"failed\"".to_vec());
+            }
             let own = || asked.forward_json(&upstream, target);
             let undated = undated(target);
             let all_dates = || asked.forward_json(&upstream, &undated);
             let answer = match how {
                 Misbehave::CutOffAfter(_) => unreachable!(),
+                Misbehave::FailPage(_) => own().await,
                 Misbehave::IgnoreDates => all_dates().await,
                 Misbehave::ResultsOfAllDates => {
                     let mut page = own().await;
@@ -1169,4 +1179,245 @@ async fn a_checkpoint_that_cannot_be_read_is_refused_and_a_cut_last_line_dropped
         Some(format!("{}/", s.url()).as_str())
     );
     assert_eq!(usage(&other), 0);
+}
+
+/// Reports on days of 2024 in known numbers, so that each cut of a plan over them is known: 50
+/// on 01-01; 5,000 on each of 01-04 and 01-05; 6,000 on each of 01-06 and 01-07; 5,000 on
+/// each of 01-08 and 01-09 (32,050 in all).
+static CUTS: LazyLock<Export> = LazyLock::new(|| {
+    let mut made = Vec::new();
+    for (d, n) in [
+        ("2024-01-01", 50),
+        ("2024-01-04", 5_000),
+        ("2024-01-05", 5_000),
+        ("2024-01-06", 6_000),
+        ("2024-01-07", 6_000),
+        ("2024-01-08", 5_000),
+        ("2024-01-09", 5_000),
+    ] {
+        made.extend((0..n).map(|i| {
+            let ip = format!("198.51.{}.{}", i / 256, i % 256);
+            Made::new(format!("{d}-{i:05}"), day(d), ip, 443)
+        }));
+    }
+    Export::new(made)
+});
+
+/// The days from `from` to `to`.
+fn days(from: &str, to: &str) -> Window {
+    Window::new(Some(day(from)), Some(day(to)))
+}
+
+/// `port-tcp:443` in `range` (of closed ends) through `c`.
+fn dated(c: &Client, range: Window) -> SearchBuilder {
+    search(c, "port-tcp:443")
+        .from(range.from.unwrap())
+        .to(range.to.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_of_exactly_the_cap_is_not_cut() {
+    let s = start(&CUTS.data);
+    let c = client(&s.url());
+    let two_days = days("2024-01-08", "2024-01-09");
+    let plan = dated(&c, two_days).everything().plan().await.unwrap();
+    let w = plan.windows();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(
+        (w[0].window, w[0].result_count, w[0].pages, w[0].over_cap),
+        (two_days, 10_000, 100, false)
+    );
+    assert_eq!(plan.estimate().probes, 1);
+    assert!(plan.shortfalls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_planning_the_budget_is_held_against_the_windows_done_and_those_to_cut() {
+    let s = start(&CUTS.data);
+    let c = client(&s.url());
+    // 01-06 to 01-09: the newer half (01-08 and 01-09) holds 10,000, 100 pages with its probe;
+    // the older one 12,000, to cut again. At least: the 3 probes, 99 pages, and 100 for the
+    // cut.
+    let four_days = days("2024-01-06", "2024-01-09");
+    let within = |budget| dated(&c, four_days).everything().budget(budget).plan();
+    assert_eq!(
+        over_budget(within(201).await.unwrap_err()),
+        (202, false, 201, 3)
+    );
+    // That least exactly: the planning goes on (the cut's two halves are leaves, 60 pages
+    // each), to the whole plan's cost.
+    let units = dated(&c, four_days)
+        .everything()
+        .plan()
+        .await
+        .unwrap()
+        .estimate()
+        .units;
+    assert_eq!(units, 5 + 99 + 59 + 59);
+    assert_eq!(
+        over_budget(within(202).await.unwrap_err()),
+        (units, true, 202, 5)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_cut_in_the_same_round_are_each_checked_against_their_own_halves() {
+    let s = start(&CUTS.data);
+    let c = client(&s.url());
+    // Both halves of 01-01 to 01-09 are past the cap (10,050 and 22,000): their halves are
+    // probed in the same round.
+    let nine_days = days("2024-01-01", "2024-01-09");
+    let plan = dated(&c, nine_days).everything().plan().await.unwrap();
+    let w = plan.windows();
+    assert_covers(w, nine_days);
+    assert!(
+        w.iter()
+            .all(|w| !w.over_cap && w.halves_count.is_none() && w.result_count <= 10_000),
+        "{w:?}"
+    );
+    assert_eq!(w.len(), 5, "{w:?}");
+    assert_eq!(plan.estimate().result_count, 32_050);
+    assert!(plan.shortfalls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_goes_on_takes_the_spooled_probes_within_a_budget_of_nothing() {
+    let s = start(&CUTS.data);
+    let c = client(&s.url());
+    let dir = scratch("held-probe");
+    let file = dir.join("run.checkpoint");
+    // 01-01 to 01-05: 10,000 on 01-04 and 01-05, and 50 on 01-01, a window of one page (its
+    // probe, spooled since the planning).
+    let five_days = days("2024-01-01", "2024-01-05");
+    let everything = || dated(&c, five_days).everything().checkpoint(&file);
+    let plan = everything().plan().await.unwrap();
+    let pages: Vec<u32> = plan.windows().iter().map(|w| w.pages).collect();
+    assert_eq!(pages, [100, 1]);
+    let mut h = plan.fetch();
+    let shown = format!("{h:?}");
+    assert!(shown.starts_with("Harvest { windows: 2, "), "{shown}");
+    for page in 0..100 {
+        let b = h.next_batch().await.unwrap().unwrap();
+        assert_eq!((b.window, b.page), (0, page));
+        h.commit(&b, None).unwrap();
+    }
+    assert_eq!(h.write_error(), None);
+    drop(h);
+    let paid = usage(&s);
+
+    let plan = everything().budget(0).plan().await.unwrap();
+    let e = plan.estimate();
+    assert_eq!((e.pages_to_fetch, e.pages_held, e.units), (1, 1, 0));
+    let mut h = plan.fetch();
+    let rest = fetch_all(&mut h).await;
+    assert_eq!(
+        rest.iter()
+            .map(|b| (b.window, b.page, b.reports.len(), b.billed))
+            .collect::<Vec<_>>(),
+        [(1, 0, 50, false)]
+    );
+    assert!(h.shortfalls().is_empty(), "{:?}", h.shortfalls());
+    assert_eq!(usage(&s), paid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spool_that_cannot_be_written_stops_nothing_and_is_told() {
+    let s = start(&EXPORT.data);
+    let c = client(&s.url());
+    let dir = scratch("unwritable-spool");
+    let file = dir.join("run.checkpoint");
+    std::fs::write(dir.join("run.checkpoint.pages"), "where the spool would be").unwrap();
+    let plan = search(&c, "port-tcp:22")
+        .everything()
+        .checkpoint(&file)
+        .plan()
+        .await
+        .unwrap();
+    let mut h = plan.fetch();
+    let batches = fetch_all(&mut h).await;
+    assert_eq!(delivered(&batches).len(), 1500);
+    let error = h.write_error().expect("no page could be spooled");
+    assert!(error.contains("run.checkpoint.pages"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_failed_page_the_pages_in_flight_arrive_and_are_kept() {
+    let s = start(&EXPORT.data);
+    let failing = proxy(s.url(), Misbehave::FailPage(3));
+    // Pages 1 and 2, then page 3 fails while the pages after it are in flight: as many in
+    // all as the client's concurrency.
+    async fn to_the_failure(h: &mut Harvest) {
+        for page in 0..3 {
+            let b = h.next_batch().await.unwrap().unwrap();
+            assert_eq!(b.page, page);
+            h.commit(&b, None).unwrap();
+        }
+        assert_eq!(h.next_batch().await.unwrap().unwrap_err().page, 3);
+        assert!(h.next_batch().await.is_none());
+    }
+
+    // With a cache, they are cached.
+    let cache = Cache::new(scratch("failed-cache"));
+    let c = builder(&failing).cache(cache.clone()).build().unwrap();
+    let after_it = c.concurrency() as u64 - 1;
+    assert!(after_it > 0);
+    let mut h = plan_of(&c, "port-tcp:22").await.fetch();
+    to_the_failure(&mut h).await;
+    drop(h);
+    // Paid: the probe, pages 1 and 2, and those in flight after 3.
+    assert_eq!(usage(&s), 3 + after_it);
+    assert_eq!(cache.stats().unwrap().pages, 3 + after_it);
+
+    // With a checkpoint, they are spooled: the next run holds them.
+    let before = usage(&s);
+    let dir = scratch("failed-spool");
+    let file = dir.join("run.checkpoint");
+    let c = client(&failing);
+    let plan = search(&c, "port-tcp:22")
+        .everything()
+        .checkpoint(&file)
+        .plan()
+        .await
+        .unwrap();
+    let mut h = plan.fetch();
+    to_the_failure(&mut h).await;
+    drop(h);
+    assert_eq!(usage(&s) - before, 3 + after_it);
+    let plan = search(&client(&s.url()), "port-tcp:22")
+        .everything()
+        .checkpoint(&file)
+        .plan()
+        .await
+        .unwrap();
+    let e = plan.estimate();
+    assert_eq!((e.pages_done, e.pages_held), (3, after_it));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_that_ended_early_stays_ended_for_the_next_run() {
+    let s = start(&EXPORT.data);
+    let c = client(&proxy(s.url(), Misbehave::EmptyFrom(5)));
+    let dir = scratch("ended-early");
+    let file = dir.join("run.checkpoint");
+    let everything = || search(&c, "port-tcp:22").everything().checkpoint(&file);
+    let mut h = everything().plan().await.unwrap().fetch();
+    for page in 0..=5 {
+        let b = h.next_batch().await.unwrap().unwrap();
+        assert_eq!(b.page, page);
+        h.commit(&b, None).unwrap();
+    }
+    drop(h);
+    let paid = usage(&s);
+    // Page 5 came back empty: the window has nothing more.
+    let plan = everything().plan().await.unwrap();
+    let r = plan.resumed().unwrap();
+    assert_eq!(
+        (r.pages_done.as_slice(), r.reports, r.complete),
+        (&[15][..], 500, false)
+    );
+    assert_eq!(plan.estimate().pages_to_fetch, 0);
+    let mut h = plan.fetch();
+    assert!(h.next_batch().await.is_none());
+    drop(h);
+    assert_eq!(usage(&s), paid);
 }

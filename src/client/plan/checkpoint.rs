@@ -40,7 +40,8 @@ enum Line {
         reports: u64,
         /// Whether fetching it cost quota.
         billed: bool,
-        /// Whether it came back empty, ending its window before the plan said.
+        /// Whether it came back empty: its window ends there (the pages after it, in flight
+        /// then, may still come).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         last: bool,
         /// The caller's output position after it, when the caller keeps one.
@@ -228,15 +229,12 @@ impl Checkpoint {
                 *done = w.pages;
             }
         }
-        if good < text.len() {
-            let f = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(io_error(path))?;
-            f.set_len(good as u64).map_err(io_error(path))?;
-        }
         let file = Self::append_to(path)?;
         lock(path, &file)?;
+        // The cut line goes once the file is this run's (not while another run writes it).
+        if good != text.len() {
+            file.set_len(good as u64).map_err(io_error(path))?;
+        }
         let checkpoint = Checkpoint {
             path: path.to_path_buf(),
             file,
@@ -402,25 +400,82 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// A checkpoint shows its path when debugged.
-    #[test]
-    fn a_checkpoint_debugs_as_its_path() {
-        let dir = scratch("debug");
-        let path = dir.join("run.jsonl");
-        let header = Header {
-            driftql_checkpoint: 1,
+    fn header() -> Header {
+        Header {
+            driftql_checkpoint: VERSION,
             search: "port-tcp:443".into(),
             api: "http://x/".into(),
             windows: Vec::new(),
             probes: 0,
             probes_billed: 0,
-        };
-        let checkpoint = Checkpoint::create(&path, &header).unwrap();
+        }
+    }
+
+    const ALL_TIME: Window = Window {
+        from: None,
+        to: None,
+    };
+
+    fn page(n: u32) -> ResultsPage {
+        serde_json::from_value(serde_json::json!({"page": n, "pages": 3, "results": []})).unwrap()
+    }
+
+    /// A checkpoint shows its path when debugged.
+    #[test]
+    fn a_checkpoint_debugs_as_its_path() {
+        let dir = scratch("debug");
+        let path = dir.join("run.jsonl");
+        let checkpoint = Checkpoint::create(&path, &header()).unwrap();
         let shown = format!("{checkpoint:?}");
         assert!(
             shown.starts_with("Checkpoint {") && shown.contains("run.jsonl"),
             "{shown}"
         );
+        drop(checkpoint);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A page stays in the spool until it is delivered, and then goes.
+    #[test]
+    fn a_delivered_page_leaves_the_spool() {
+        let dir = scratch("spool");
+        let mut checkpoint = Checkpoint::create(&dir.join("run.jsonl"), &header()).unwrap();
+        for n in 0..2 {
+            checkpoint.spool().put(ALL_TIME, n, &page(n));
+        }
+        let delivered = Batch {
+            window: 0,
+            page: 0,
+            reports: Vec::new(),
+            billed: true,
+            ends_window: false,
+        };
+        checkpoint.done(ALL_TIME, &delivered, None).unwrap();
+        assert!(!checkpoint.spool().has(ALL_TIME, 0), "page 0 was delivered");
+        assert_eq!(checkpoint.spool().get(ALL_TIME, 1), Some(page(1)));
+        assert_eq!(checkpoint.spool().write_error(), None);
+        drop(checkpoint);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A spool that cannot be written says where and why; the checkpoint itself goes on.
+    #[test]
+    fn a_spool_that_cannot_be_written_says_why() {
+        let dir = scratch("unwritable");
+        let path = dir.join("run.jsonl");
+        fs::write(
+            dir.join("run.jsonl.pages"),
+            "where the spool's folder would be",
+        )
+        .unwrap();
+        let checkpoint = Checkpoint::create(&path, &header()).unwrap();
+        checkpoint.spool().put(ALL_TIME, 0, &page(0));
+        assert!(!checkpoint.spool().has(ALL_TIME, 0));
+        let error = checkpoint
+            .spool()
+            .write_error()
+            .expect("the page was not spooled");
+        assert!(error.contains("run.jsonl.pages"), "{error}");
         drop(checkpoint);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -27,7 +27,8 @@ pub struct Batch {
     /// Whether fetching it cost quota (not when it was a probe, or came from the cache or
     /// the checkpoint).
     pub billed: bool,
-    /// Whether the page came back empty before the window's last page: the window ends here.
+    /// Whether the page came back empty: its window has nothing after it (a run that goes on
+    /// from the checkpoint asks for none of its later pages).
     pub(super) ends_window: bool,
 }
 
@@ -337,15 +338,14 @@ impl Harvest {
         self.progress.pages_done += 1;
         self.window_reports[window] += reports.len() as u64;
         self.window_pages_left[window] -= 1;
-        let mut ends_window = false;
-        if before == 0 && self.window_pages_left[window] > 0 {
-            // An empty page: the window has nothing more; its later pages are not asked for
-            // (those in flight are delivered, empty).
+        // An empty page: the window has nothing more; its later pages are not asked for
+        // (those in flight are delivered, empty, and end it too).
+        let ends_window = before == 0;
+        if ends_window {
             let skipped = self.queue.iter().filter(|(w, _)| *w == window).count();
             self.queue.retain(|(w, _)| *w != window);
             self.progress.pages -= skipped as u64;
             self.window_pages_left[window] -= skipped as u32;
-            ends_window = skipped > 0;
         }
         if self.window_pages_left[window] == 0 {
             self.progress.windows_done += 1;
