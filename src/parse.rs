@@ -597,10 +597,10 @@ fn nesting_bound(input: &str) -> usize {
 
 /// Nesting up to which the grammar runs on the caller's stack without a check.
 const SHALLOW: usize = 16;
-/// Native stack the grammar may need per level of parentheses (generous: an unoptimised build
-/// needs about 6 KiB), and for everything else.
+/// Native stack the grammar may need per level of parentheses: generous (an unoptimised build
+/// needs 2 to 4 KiB), so that the levels' share, at least `SHALLOW + 1` of them, also holds what
+/// the parse needs besides them.
 const STACK_PER_LEVEL: usize = 16 * 1024;
-const STACK_BASE: usize = 128 * 1024;
 
 /// Runs the grammar. Only `(` makes it recurse, and [`check_depth`] has bounded the nesting; for
 /// a deep input the grammar runs on a larger stack segment when the caller's thread has too little
@@ -611,7 +611,7 @@ fn run_grammar(input: &str, bound: usize) -> Result<Pairs<'_, Rule>, pest::error
         return parse();
     }
     // `check_depth` has let through at most `MAX_DEPTH` levels, whatever `bound` counted.
-    let need = STACK_BASE + bound.min(MAX_DEPTH) * STACK_PER_LEVEL;
+    let need = bound.min(MAX_DEPTH) * STACK_PER_LEVEL;
     stacker::maybe_grow(need, need, parse)
 }
 
