@@ -23,7 +23,8 @@ command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
 
 # The files of the parse, validate, print and evaluate core, and the library pieces beside it.
 core=(src/print.rs src/types.rs src/validate.rs src/parse.rs src/eval.rs src/lint.rs
-    src/diagnostic.rs src/recover.rs src/query.rs src/ast.rs src/models/mod.rs
+    src/diagnostic.rs src/recover.rs src/query.rs src/ast.rs src/report.rs src/text.rs
+    src/models/mod.rs
     src/models/params.rs src/models/search.rs src/models/answers.rs src/compile/mod.rs
     src/compile/sql.rs src/compile/opensearch.rs src/compile/unicode.rs
     src/export/documents.rs src/export/line.rs src/export/lines.rs src/export/mod.rs
