@@ -506,12 +506,6 @@ impl<'de> ReportFields<'de> {
         Ok(())
     }
 
-    /// Records a key the caller read itself, so a second one is still refused.
-    #[cfg(feature = "export")]
-    pub(crate) fn saw<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
-        self.seen.other(key, "a report")
-    }
-
     /// The report, once every key is read.
     pub(crate) fn finish<E: de::Error>(self) -> Result<ReportRef<'de>, E> {
         check_report(&self.report, &self.seen)?;
@@ -869,5 +863,120 @@ mod tests {
         );
         let back: Report = serde_json::from_str(expected).unwrap();
         assert_eq!(back, r);
+    }
+
+    /// What other serde formats hand the reader (an owned string, bytes, `None` or `Some`,
+    /// numbers of every kind) is read or refused as from JSON.
+    #[test]
+    fn text_from_any_deserializer_is_read_or_refused_by_name() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{
+            BytesDeserializer, Error, F64Deserializer, I64Deserializer, I128Deserializer,
+            StringDeserializer,
+        };
+
+        /// `None`, or `Some` of a string, as a format with options hands it over.
+        struct Optional(Option<&'static str>);
+        impl<'de> Deserializer<'de> for Optional {
+            type Error = Error;
+            fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+                match self.0 {
+                    None => v.visit_none(),
+                    Some(s) => v.visit_some(s.into_deserializer()),
+                }
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+                struct enum identifier ignored_any
+            }
+        }
+
+        let owned = Text::VALUE.deserialize(StringDeserializer::<Error>::new("v".into()));
+        assert_eq!(owned.unwrap(), "v");
+        assert_eq!(Text::CONTEXT.deserialize(Optional(None)).unwrap(), "");
+        assert_eq!(Text::CONTEXT.deserialize(Optional(Some("c"))).unwrap(), "c");
+        let refused = |r: Result<Cow<str>, Error>| r.unwrap_err().to_string();
+        assert_eq!(
+            refused(Text::VALUE.deserialize(Optional(None))),
+            "an item's `value` must be a string, not null"
+        );
+        for (e, found) in [
+            (
+                refused(Text::ID.deserialize(I64Deserializer::new(-1))),
+                "a number",
+            ),
+            (
+                refused(Text::ID.deserialize(F64Deserializer::new(0.5))),
+                "a number",
+            ),
+            (
+                refused(Text::ID.deserialize(BytesDeserializer::new(b"x"))),
+                "bytes",
+            ),
+        ] {
+            assert_eq!(e, format!("a report's `id` must be a string, not {found}"));
+        }
+        // What the reader has no word for is told in serde's, with what was expected.
+        let e = refused(Text::DATE.deserialize(I128Deserializer::new(1)));
+        assert!(e.ends_with("expected a report's `date` as a string"), "{e}");
+        // Keys likewise.
+        let key = Key::deserialize(StringDeserializer::<Error>::new("k".into())).unwrap();
+        assert_eq!(key.0, "k");
+        let e = Key::deserialize(I64Deserializer::<Error>::new(1))
+            .err()
+            .unwrap();
+        assert!(e.to_string().ends_with("expected a key as a string"), "{e}");
+        // JSON's own negative and fractional numbers.
+        for json in [-1.0, 0.5] {
+            let e = refusal(&format!(
+                r#"{{"date": "2024-01-01", "id": {json}, "items": []}}"#
+            ));
+            assert!(
+                e.starts_with("a report's `id` must be a string, not a number"),
+                "{e}"
+            );
+        }
+    }
+
+    /// The scanned address is an `ip` item's, in the empty context, borrowed or owned.
+    #[test]
+    fn the_scanned_address_is_an_ip_item_of_the_empty_context() {
+        let json = r#"{"date": "2024-01-01", "id": "x", "items": [
+            {"type": "hostname", "value": "192.0.2.1"},
+            {"type": "ip", "context": "proxy", "value": "192.0.2.2"},
+            {"type": "ip", "value": "192.0.2.3"},
+            {"type": "port-tcp", "context": "proxy", "value": "8080"},
+            {"type": "port-tcp", "value": "443"}]}"#;
+        let borrowed: ReportRef = serde_json::from_str(json).unwrap();
+        let owned: Report = serde_json::from_str(json).unwrap();
+        let address: std::net::IpAddr = "192.0.2.3".parse().unwrap();
+        assert_eq!(scanned_address(&borrowed.items), Some(address));
+        assert_eq!(scanned_address(&owned.items), Some(address));
+        for pair in [
+            ScannedPort::of(&borrowed.items),
+            ScannedPort::of(&owned.items),
+        ] {
+            let pair = pair.unwrap();
+            assert_eq!((pair.ip, pair.port, pair.udp), (address, 443, false));
+        }
+    }
+
+    /// `deserialize_items` reads the items of any shape that holds them, as a report's.
+    #[test]
+    fn items_are_read_from_any_shape_that_holds_them() {
+        #[derive(Deserialize)]
+        struct Line<'a> {
+            #[serde(borrow, deserialize_with = "deserialize_items")]
+            items: Vec<ItemRef<'a>>,
+        }
+        let json = r#"{"items": [{"type": "ip", "value": "192.0.2.1"}], "date": 1}"#;
+        let line: Line = serde_json::from_str(json).unwrap();
+        let values: Vec<&str> = line.items.iter().map(|i| i.item_value()).collect();
+        assert_eq!(values, ["192.0.2.1"]);
+        let e = serde_json::from_str::<Line>(r#"{"items": [{"value": "x"}]}"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().starts_with("an item needs a `type`"), "{e}");
     }
 }

@@ -1,6 +1,5 @@
 //! One line of line input: a report, a results page or an array of reports.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
@@ -121,8 +120,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for LineValue<'a> {
                                 "the key `results` appears twice in a results page",
                             ));
                         }
+                        // From here on the object is a page: its other keys are skipped.
                         results = Some(map.next_value()?);
-                        fields.saw::<A::Error>(Cow::Borrowed("results"))?;
                     } else if results.is_some() {
                         map.next_value::<IgnoredAny>()?;
                     } else {
