@@ -370,19 +370,28 @@ async fn a_date_range_is_covered_exactly() {
 
 /// 30 reports on 2024-05-06, 10,050 on 2024-05-05, 120 on 2024-05-04.
 static CROWDED_DAY: LazyLock<Export> = LazyLock::new(|| {
+    on_days(
+        &[
+            ("2024-05-06", 30),
+            ("2024-05-05", 10_050),
+            ("2024-05-04", 120),
+        ],
+        "192.0",
+    )
+});
+
+/// So many reports on port 443 on each day, their addresses counting up in `net` (its first
+/// two bytes) afresh each day.
+fn on_days(days: &[(&str, u32)], net: &str) -> Export {
     let mut made = Vec::new();
-    for (d, n) in [
-        ("2024-05-06", 30),
-        ("2024-05-05", 10_050),
-        ("2024-05-04", 120),
-    ] {
+    for &(d, n) in days {
         made.extend((0..n).map(|i| {
-            let ip = format!("192.0.{}.{}", i / 256, i % 256);
+            let ip = format!("{net}.{}.{}", i / 256, i % 256);
             Made::new(format!("{d}-{i:05}"), day(d), ip, 443)
         }));
     }
     Export::new(made)
-});
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_day_over_the_cap_is_fetched_to_the_cap_and_named() {
@@ -1185,22 +1194,18 @@ async fn a_checkpoint_that_cannot_be_read_is_refused_and_a_cut_last_line_dropped
 /// on 01-01; 5,000 on each of 01-04 and 01-05; 6,000 on each of 01-06 and 01-07; 5,000 on
 /// each of 01-08 and 01-09 (32,050 in all).
 static CUTS: LazyLock<Export> = LazyLock::new(|| {
-    let mut made = Vec::new();
-    for (d, n) in [
-        ("2024-01-01", 50),
-        ("2024-01-04", 5_000),
-        ("2024-01-05", 5_000),
-        ("2024-01-06", 6_000),
-        ("2024-01-07", 6_000),
-        ("2024-01-08", 5_000),
-        ("2024-01-09", 5_000),
-    ] {
-        made.extend((0..n).map(|i| {
-            let ip = format!("198.51.{}.{}", i / 256, i % 256);
-            Made::new(format!("{d}-{i:05}"), day(d), ip, 443)
-        }));
-    }
-    Export::new(made)
+    on_days(
+        &[
+            ("2024-01-01", 50),
+            ("2024-01-04", 5_000),
+            ("2024-01-05", 5_000),
+            ("2024-01-06", 6_000),
+            ("2024-01-07", 6_000),
+            ("2024-01-08", 5_000),
+            ("2024-01-09", 5_000),
+        ],
+        "198.51",
+    )
 });
 
 /// The days from `from` to `to`.

@@ -652,6 +652,15 @@ fn is_loopback(host: &str) -> bool {
     }
 }
 
+/// A folder for one unit test of the client, `driftql-NAME-PID` in the system's temporary
+/// folder, gone (whatever an earlier run left there is removed) and not yet created.
+#[cfg(test)]
+pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("driftql-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

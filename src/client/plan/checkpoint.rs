@@ -378,9 +378,7 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("driftql-checkpoint-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let dir = crate::client::test_dir(&format!("checkpoint-{name}"));
         fs::create_dir_all(&dir).unwrap();
         dir
     }
