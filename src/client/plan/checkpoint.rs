@@ -415,7 +415,7 @@ mod tests {
     };
 
     fn page(n: u32) -> ResultsPage {
-        serde_json::from_value(serde_json::json!({"page": n, "pages": 3, "results": []})).unwrap()
+        ResultsPage::new(n, 3, 0, Vec::new())
     }
 
     /// A checkpoint shows its path when debugged.
