@@ -756,11 +756,19 @@ fn a_cached_page_that_cannot_be_read_is_paid_for_within_the_budget() {
     let query = "port-tcp:443 and geo-country=US";
     let full = search(&s, &cache, &["--all", "--cache", query]);
     assert_status(&full, 0);
-    // One page of the cache is damaged: it looks held, but cannot be read.
-    let victim = walk(&cache)
-        .into_iter()
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .unwrap();
+    // The file the cache holds page `n` in (pages count from 0).
+    let cached_page = |n: u64| {
+        walk(&cache)
+            .into_iter()
+            .find(|p| {
+                let entry: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+                entry["page"]["page"] == json!(n)
+            })
+            .unwrap_or_else(|| panic!("page {n} is cached"))
+    };
+    // One page past the first is damaged: it looks held, but cannot be read. (Not the first
+    // page: the plan counts with it, see below.)
+    let victim = cached_page(5);
     std::fs::write(&victim, b"{\"key\": \"damaged").unwrap();
     let before = usage(&s);
     let o = search(&s, &cache, &["--all", "--cache", "--budget", "0", query]);
@@ -777,6 +785,18 @@ fn a_cached_page_that_cannot_be_read_is_paid_for_within_the_budget() {
     assert_status(&o, 0);
     assert_eq!(usage(&s), before + 1);
     assert_eq!(stdout(&o), stdout(&full));
+    // The first page damaged: the plan cannot count without paying for it, so a budget of 0
+    // fetches nothing and says so.
+    std::fs::write(cached_page(0), b"{\"key\": \"damaged").unwrap();
+    let o = search(&s, &cache, &["--all", "--cache", "--budget", "0", query]);
+    assert_status(&o, 1);
+    assert_eq!(usage(&s), before + 1);
+    assert!(
+        stderr(&o).contains("would cost at least 1 quota units, more than the budget of 0"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o), "");
 }
 
 #[test]
