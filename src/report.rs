@@ -40,6 +40,9 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "export")]
+pub(crate) mod fast;
+
 /// One scan report: `{date, id, items: [{type, context, value, is_metadata}]}`.
 ///
 /// Read as the [module docs](self) define a report: unknown fields are ignored, the documented

@@ -19,8 +19,10 @@ use crate::eval::Matcher;
 /// match is skipped without being read in full — unless it does not look like a whole JSON
 /// object or array (`{…}` or `[…]`), which is read, so that a cut or broken line is still
 /// reported. So a line that looks whole but is broken inside, and cannot match, is not
-/// reported: [`Filter::strict`] reads every line in full. Document input (pretty-printed JSON)
-/// is read on one thread, in full.
+/// reported: [`Filter::strict`] reads every line in full. A line read in full is read by a
+/// fast reader when it holds a report in the plain shape most are written in, and by serde
+/// otherwise; the fast reader reads only what serde reads the same. Document input
+/// (pretty-printed JSON) is read on one thread, in full.
 pub struct Filter<W, B> {
     matcher: Matcher,
     out: W,
@@ -81,7 +83,9 @@ impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Filter<W, B> {
     }
 
     /// Reads every line in full, even those the prefilter says cannot match, so that every
-    /// bad line is reported (default: off; see [Speed](Filter#speed)).
+    /// bad line is reported, and reads each with serde, not with the fast reader of reports in
+    /// the plain shape (it reads the same reports, faster) (default: off; see
+    /// [Speed](Filter#speed)).
     #[must_use]
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
@@ -124,6 +128,7 @@ impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Filter<W, B> {
                 matcher: &self.matcher,
                 prefilter: &prefilter,
                 options,
+                fast: !self.strict,
             };
             let tally = parallel::run(lines, &work, emits, &mut self.out, &mut self.on_bad)?;
             counts.read += tally.reports;

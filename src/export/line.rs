@@ -18,6 +18,17 @@ pub(super) fn starts_document(line: &[u8]) -> bool {
 
 /// Reads one line (`raw`: its bytes without the `\n`) and gives what it holds to `sink`.
 pub(super) fn read(number: u64, raw: &[u8], sink: &mut impl Sink) -> io::Result<()> {
+    read_with(number, raw, true, sink)
+}
+
+/// [`read`], with the fast reader of plain reports (`fast`) or with serde alone; what is read
+/// is the same either way.
+pub(super) fn read_with(
+    number: u64,
+    raw: &[u8],
+    fast: bool,
+    sink: &mut impl Sink,
+) -> io::Result<()> {
     let text = raw.trim_ascii();
     let at = Position::new(number, Some(offset_in(text, raw) + 1));
     // UTF-8 checked once for the whole line, then read as text: serde_json then need not check
@@ -32,6 +43,11 @@ pub(super) fn read(number: u64, raw: &[u8], sink: &mut impl Sink) -> io::Result<
             Ok(reports) => each_report(&reports, raw, number, sink),
             Err(e) => bad(sink, at, &e),
         };
+    }
+    // Most reports are in the plain shape the fast reader takes; it declines the rest, which
+    // serde reads (and words the error for).
+    if let Some(report) = utf8.filter(|_| fast).and_then(crate::report::fast::read) {
+        return sink.report(Found { report, raw, at });
     }
     let value = match utf8 {
         Some(t) => serde_json::from_str::<LineValue>(t),

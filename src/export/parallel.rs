@@ -71,6 +71,8 @@ pub(super) struct Work<'a> {
     pub matcher: &'a Matcher,
     pub prefilter: &'a Prefilter,
     pub options: &'a ReadOptions,
+    /// Whether plain reports are read by the fast reader (else serde reads every line).
+    pub fast: bool,
 }
 
 /// Filters the rest of `lines` with `threads` workers, each writing what `emits` gives it (one
@@ -257,7 +259,7 @@ fn filter_job(job: &Job, work: &Work<'_>, emit: &mut Emit) -> Done {
         let text = raw.trim_ascii();
         if !text.is_empty() {
             if candidate || !looks_whole(text) {
-                if let Err(e) = line::read(number, raw, &mut sink) {
+                if let Err(e) = line::read_with(number, raw, work.fast, &mut sink) {
                     sink.failed.get_or_insert(e);
                 }
             } else {
