@@ -13,15 +13,17 @@ use crate::eval::Matcher;
 /// # Speed
 ///
 /// Line input is read on as many threads as the machine has cores, and its output comes out
-/// in input order. Before any JSON is read, a prefilter derived from the query picks the
-/// lines that may match (those that hold one of the query's literals; see
-/// [the prefilter](super#the-prefilter-of-filter) for why no matching line is left out). A line that cannot
-/// match is skipped without being read in full — unless it does not look like a whole JSON
+/// in input order; memory stays within a few chunks of 1 MiB per thread, however large the
+/// input. Before any JSON is read, a prefilter derived from the query picks the lines that may
+/// match (those that hold one of the query's literals; see
+/// [the prefilter](super#the-prefilter-of-filter) for why no matching line is left out). A
+/// line that cannot match is skipped without being read in full — unless it does not look like a whole JSON
 /// object or array (`{…}` or `[…]`), which is read, so that a cut or broken line is still
 /// reported. So a line that looks whole but is broken inside, and cannot match, is not
 /// reported: [`Filter::strict`] reads every line in full. A line read in full is read by a
 /// fast reader when it holds a report in the plain shape most are written in, and by serde
-/// otherwise; the fast reader reads only what serde reads the same. Document input
+/// otherwise; the fast reader reads only what serde reads the same (a property test and the
+/// `eval` fuzz target compare the two). Document input
 /// (pretty-printed JSON) is read on one thread, in full.
 pub struct Filter<W, B> {
     matcher: Matcher,

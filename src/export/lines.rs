@@ -2,6 +2,7 @@
 //! length and skipped without being held.
 
 use std::io::{self, Cursor, Read};
+use std::ops::Range;
 
 /// How much is read at a time, and the room kept between lines.
 const CHUNK: usize = 256 * 1024;
@@ -14,12 +15,20 @@ pub(crate) enum Line<'a> {
     TooLong(u64),
 }
 
-/// Several lines of input at once ([`LineReader::next_lines`]).
-pub(crate) enum Lines<'a> {
-    /// Whole lines, each ended by its `\n`.
-    Many(&'a [u8]),
+/// What [`LineReader::take_lines`] gives.
+pub(crate) enum Taken<'a> {
+    /// Whole lines, each ended by its `\n`: the bytes of the spare buffer in this range.
+    Buffer(Range<usize>),
     /// One line, as [`LineReader::next_line`] gives it.
     One(Line<'a>),
+}
+
+/// The whole lines at the start of the unread bytes: how many, where the last starts and where
+/// they end (after its `\n`), from the start of the unread bytes.
+struct WholeLines {
+    count: u64,
+    last_start: usize,
+    end: usize,
 }
 
 /// Reads lines from `reader`, keeping at most about `max + CHUNK` bytes.
@@ -94,37 +103,63 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// The next lines, with the number of the first: every whole line buffered, when they are
-    /// all within the bound, ends `\n` included; else one line, as [`next_line`](Self::next_line)
-    /// gives it (a line too long, or the last one without its `\n`).
-    pub(crate) fn next_lines(&mut self) -> io::Result<Option<(u64, Lines<'_>)>> {
+    /// The next lines, with the number of the first, in a buffer handed over rather than lent:
+    /// the buffer is filled as far as the input and its room allow, and when it then holds
+    /// whole lines, all within the bound, they are `spare[range]` on return
+    /// ([`Taken::Buffer`], each line ended by its `\n`) and the reader reads on in what `spare`
+    /// was, its unread rest moved there (`spare` grows when it is too small). Otherwise one
+    /// line, as [`next_line`](Self::next_line) gives it (a line too long, the last one without
+    /// its `\n`, one longer than the buffer), and `spare` is left alone. After this, [`rest_from_last_line`](Self::rest_from_last_line)
+    /// starts at the unread rest.
+    pub(crate) fn take_lines(
+        &mut self,
+        spare: &mut Vec<u8>,
+    ) -> io::Result<Option<(u64, Taken<'_>)>> {
         if self.started {
-            let unread = &self.buf[self.pos..self.filled];
-            // The whole lines, when none is longer than the bound.
-            let mut count = 0u64;
-            let (mut line_start, mut last_start) = (0, 0);
-            let mut within = true;
-            for end in memchr::memchr_iter(b'\n', unread) {
-                if end - line_start > self.max {
-                    within = false;
-                    break;
-                }
-                last_start = line_start;
-                line_start = end + 1;
-                count += 1;
+            while !self.eof && self.filled < self.buf.len() {
+                let n = read_some(&mut self.reader, &mut self.buf[self.filled..])?;
+                self.eof = n == 0;
+                self.filled += n;
             }
-            if count > 0 && within {
-                let first = self.number + 1;
-                let start = self.pos;
-                self.number += count;
-                self.pos += line_start;
-                self.last = start + last_start;
-                return Ok(Some((first, Lines::Many(&self.buf[start..self.pos]))));
+        }
+        if let Some(whole) = self.whole_lines() {
+            let first = self.number + 1;
+            let (start, end) = (self.pos, self.pos + whole.end);
+            let rest = self.filled - end;
+            if spare.len() < rest + CHUNK {
+                spare.resize(rest + CHUNK, 0);
             }
+            spare[..rest].copy_from_slice(&self.buf[end..self.filled]);
+            std::mem::swap(&mut self.buf, spare);
+            self.number += whole.count;
+            (self.pos, self.filled, self.last) = (0, rest, 0);
+            return Ok(Some((first, Taken::Buffer(start..end))));
         }
         Ok(self
             .next_line()?
-            .map(|(number, line)| (number, Lines::One(line))))
+            .map(|(number, line)| (number, Taken::One(line))))
+    }
+
+    /// The whole lines buffered, when there are some and none is longer than the bound.
+    fn whole_lines(&self) -> Option<WholeLines> {
+        if !self.started {
+            return None;
+        }
+        let unread = &self.buf[self.pos..self.filled];
+        let mut whole = WholeLines {
+            count: 0,
+            end: 0,
+            last_start: 0,
+        };
+        for end in memchr::memchr_iter(b'\n', unread) {
+            if end - whole.end > self.max {
+                return None;
+            }
+            whole.last_start = whole.end;
+            whole.end = end + 1;
+            whole.count += 1;
+        }
+        (whole.count > 0).then_some(whole)
     }
 
     fn line(&mut self, start: usize, end: usize) -> (u64, Line<'_>) {
@@ -261,17 +296,21 @@ mod tests {
     fn many_lines_at_once_are_the_same_lines() {
         let input = b"a\nbb\r\n\nccc\nlast";
         let mut r = LineReader::new(&input[..], 1 << 20);
+        let mut spare = vec![b'-'; 4];
         // The first call fills the buffer and starts: one line.
-        let (n, first) = r.next_lines().unwrap().unwrap();
-        assert!(matches!((n, first), (1, Lines::One(Line::Text(b"a")))));
-        let (n, many) = r.next_lines().unwrap().unwrap();
+        let (n, first) = r.take_lines(&mut spare).unwrap().unwrap();
+        assert!(matches!((n, first), (1, Taken::One(Line::Text(b"a")))));
+        assert_eq!(spare, b"----");
+        let (n, many) = r.take_lines(&mut spare).unwrap().unwrap();
         match many {
-            Lines::Many(text) => assert_eq!((n, text), (2, &b"bb\r\n\nccc\n"[..])),
-            Lines::One(_) => panic!("one line"),
+            Taken::Buffer(range) => assert_eq!((n, &spare[range]), (2, &b"bb\r\n\nccc\n"[..])),
+            Taken::One(_) => panic!("one line"),
         }
-        let (n, last) = r.next_lines().unwrap().unwrap();
-        assert!(matches!((n, last), (5, Lines::One(Line::Text(b"last")))));
-        assert!(r.next_lines().unwrap().is_none());
+        // The reader reads on in the spare buffer, grown to a chunk, the rest at its front.
+        assert_eq!((r.buf.len(), &r.buf[..4]), (4 + CHUNK, &b"last"[..]));
+        let (n, last) = r.take_lines(&mut spare).unwrap().unwrap();
+        assert!(matches!((n, last), (5, Taken::One(Line::Text(b"last")))));
+        assert!(r.take_lines(&mut spare).unwrap().is_none());
         // A line past the bound comes alone, as too long.
         assert_eq!(
             batches(&b"ab\nabcdef\nc\n"[..], 3),
@@ -279,16 +318,20 @@ mod tests {
         );
     }
 
-    /// What `next_lines` gives, one string each: `N:a|b|` for many lines, `N:text` for one,
+    /// What `take_lines` gives, one string each: `N:a|b|` for many lines, `N:text` for one,
     /// `N:long L` for one too long.
     fn batches(input: impl Read, max: usize) -> Vec<String> {
         let mut r = LineReader::new(input, max);
         let mut got = Vec::new();
-        while let Some((n, l)) = r.next_lines().unwrap() {
+        let mut spare = Vec::new();
+        while let Some((n, l)) = r.take_lines(&mut spare).unwrap() {
             got.push(match l {
-                Lines::Many(t) => format!("{n}:{}", String::from_utf8_lossy(t).replace('\n', "|")),
-                Lines::One(Line::Text(t)) => format!("{n}:{}", String::from_utf8_lossy(t)),
-                Lines::One(Line::TooLong(len)) => format!("{n}:long {len}"),
+                Taken::Buffer(range) => format!(
+                    "{n}:{}",
+                    String::from_utf8_lossy(&spare[range]).replace('\n', "|")
+                ),
+                Taken::One(Line::Text(t)) => format!("{n}:{}", String::from_utf8_lossy(t)),
+                Taken::One(Line::TooLong(len)) => format!("{n}:long {len}"),
             });
         }
         got
@@ -305,16 +348,22 @@ mod tests {
             batches(&b"ab\ncd\nefgh\nh\n"[..], 3),
             ["1:ab", "2:cd", "3:long 4", "4:h|"]
         );
-        // What a later `next_line` and the rest start from.
-        let mut r = LineReader::new(&b"a\nbc\nd\ne"[..], 2);
-        r.next_lines().unwrap();
-        assert!(matches!(
-            r.next_lines().unwrap(),
-            Some((2, Lines::Many(b"bc\nd\n")))
-        ));
-        let mut rest = String::new();
-        r.rest_from_last_line().read_to_string(&mut rest).unwrap();
-        assert_eq!(rest, "d\ne");
+        // However the input arrives, the buffer is filled before it is handed over.
+        let pieces = Pieces(
+            ["a\nb", "c\nd", "\ne"]
+                .map(|p| p.as_bytes().to_vec())
+                .into(),
+        );
+        assert_eq!(batches(pieces, 2), ["1:a", "2:bc|d|", "4:e"]);
+        // A line's bytes are in one buffer, however many it took to read them.
+        let text = |n: usize| [vec![b'x'; n], b"\n".to_vec()].concat();
+        let input = [text(10), text(CHUNK + 10), text(10)].concat();
+        let lengths: Vec<usize> = batches(&input[..], 2 * CHUNK)
+            .iter()
+            .flat_map(|b| b.split_once(':').unwrap().1.split_terminator('|'))
+            .map(str::len)
+            .collect();
+        assert_eq!(lengths, [10, CHUNK + 10, 10]);
     }
 
     /// A reader that gives its pieces in turn, each in as few reads as the room allows.
