@@ -59,7 +59,8 @@ impl<'a> Scan<'a> {
         (self.peek() == Some(byte)).then(|| self.at += 1)
     }
 
-    /// Steps over `word` (`true`, `false`, `null`).
+    /// Steps over `word` right at the cursor (`true`, `false`, `null`, or the bytes written
+    /// between an item's values).
     fn word(&mut self, word: &[u8]) -> Option<()> {
         let end = self.at + word.len();
         (self.bytes.get(self.at..end) == Some(word)).then(|| self.at = end)
@@ -242,7 +243,8 @@ impl<'a> Scan<'a> {
 
     fn items(&mut self) -> Option<Vec<ItemRef<'a>>> {
         self.eat(b'[')?;
-        let mut items = Vec::new();
+        // Room for the items most reports have: the vector seldom grows.
+        let mut items = Vec::with_capacity(16);
         self.space();
         if self.peek() == Some(b']') {
             self.at += 1;
@@ -256,7 +258,47 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// An item: in the order and spacing items are written in, read straight through; else
+    /// from the start, key by key.
     fn item(&mut self) -> Option<ItemRef<'a>> {
+        self.space();
+        let start = self.at;
+        self.item_as_written().or_else(|| {
+            self.at = start;
+            self.item_by_key()
+        })
+    }
+
+    /// An item written `{"type":…,"context":…,"value":…,"is_metadata":…}`, without
+    /// whitespace: each key once, so it is what [`item_by_key`](Self::item_by_key) reads.
+    fn item_as_written(&mut self) -> Option<ItemRef<'a>> {
+        self.word(b"{\"type\":")?;
+        let ty = self.string()?;
+        self.word(b",\"context\":")?;
+        let context = self.text(true)?;
+        self.word(b",\"value\":")?;
+        let value = self.string()?;
+        self.word(b",\"is_metadata\":")?;
+        let is_metadata = self.flag()?;
+        self.word(b"}")?;
+        Some(ItemRef {
+            ty,
+            context,
+            value,
+            is_metadata,
+        })
+    }
+
+    /// `is_metadata`'s value: `true`, `false`, or `null` for `false`.
+    fn flag(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.word(b"true").map(|()| true),
+            b'f' => self.word(b"false").map(|()| false),
+            _ => self.word(b"null").map(|()| false),
+        }
+    }
+
+    fn item_by_key(&mut self) -> Option<ItemRef<'a>> {
         const TYPE: u8 = 0;
         const CONTEXT: u8 = 1;
         const VALUE: u8 = 2;
@@ -277,11 +319,7 @@ impl<'a> Scan<'a> {
                     VALUE
                 }
                 "is_metadata" => {
-                    item.is_metadata = match s.peek()? {
-                        b't' => s.word(b"true").map(|()| true)?,
-                        b'f' => s.word(b"false").map(|()| false)?,
-                        _ => s.word(b"null").map(|()| false)?,
-                    };
+                    item.is_metadata = s.flag()?;
                     METADATA
                 }
                 _ => return Some(None),
