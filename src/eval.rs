@@ -189,9 +189,10 @@ pub struct Matcher {
 /// What the text of a report must hold for the report to match: the basis of the export
 /// reader's prefilter, which skips lines that cannot match without reading them.
 ///
-/// A literal is ASCII, lowercase, and free of `"`, `\` and control characters, so that
-/// wherever a value holding it (compared as the rules say, ASCII case aside) is written in
-/// JSON without `\u` or `\/` escapes, the literal's bytes appear as they are, in some case.
+/// A literal is ASCII, lowercase, and free of `\` and control characters, and of `"` but for
+/// the quotes of a JSON string (when a rule compares a whole value), so that wherever a value
+/// holding it (compared as the rules say, ASCII case aside) is written in JSON without `\u` or
+/// `\/` escapes, the literal's bytes appear as they are, in some case.
 /// (Characters outside ASCII whose lowercase form holds ASCII letters, such as the Kelvin sign,
 /// break this; the prefilter treats text holding them as it treats escapes.)
 #[cfg(feature = "export")]
@@ -226,6 +227,24 @@ impl Needs {
             Needs::Literal(text.to_ascii_lowercase().into_bytes().into())
         } else {
             Needs::Anything
+        }
+    }
+
+    /// A literal for a JSON string that is `text` (or, with `prefix`, starts with it), ASCII
+    /// case aside: the text after the string's opening quote and, unless `prefix`, before its
+    /// closing one. Written without `\u` or `\/` escapes, such a string holds it as it is.
+    fn whole(text: &str, prefix: bool) -> Needs {
+        match Needs::literal(text) {
+            Needs::Literal(literal) => {
+                let mut quoted = Vec::with_capacity(literal.len() + 2);
+                quoted.push(b'"');
+                quoted.extend_from_slice(&literal);
+                if !prefix {
+                    quoted.push(b'"');
+                }
+                Needs::Literal(quoted.into())
+            }
+            other => other,
         }
     }
 
@@ -610,10 +629,9 @@ impl TermMatcher {
         match &self.test {
             Test::Never => Needs::Nothing,
             Test::Text(p) => words(p),
-            Test::Keyword { value, .. } => Needs::literal(value),
-            Test::Context { value, .. } | Test::ContextIgnoringCase { value, .. } => {
-                Needs::literal(value)
-            }
+            Test::Keyword { value, prefix }
+            | Test::Context { value, prefix }
+            | Test::ContextIgnoringCase { value, prefix } => Needs::whole(value, *prefix),
             Test::Ip(_) => Needs::Anything,
             Test::Port(port) => Needs::literal(&port.to_string()),
             Test::Asn(asn) => Needs::literal(&asn.to_string()),

@@ -51,7 +51,9 @@
 //!
 //! Every rule the literals come from compares ASCII letters ignoring case, and words, hosts,
 //! ports and keywords are contiguous text of the item's value (or context): so a value that
-//! matches holds the literal, in some case. Written in JSON, a value's characters appear as
+//! matches holds the literal, in some case. A rule that compares a whole value or context
+//! (`=`) puts the quotes of its JSON string around the literal (a prefix, `=abc*`, only the
+//! opening one): a string that is the value is written between them. Written in JSON, a value's characters appear as
 //! they are, except escaped ones: `\"`, `\\` and control characters (which no literal holds),
 //! and anything a writer chose to write as `\uXXXX` or `\/`. Two characters outside ASCII
 //! lowercase to ASCII letters (`İ` and the Kelvin sign `K`), so a value holding them can match

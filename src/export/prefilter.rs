@@ -17,9 +17,11 @@ pub(crate) struct Prefilter {
     search: Option<Search>,
 }
 
-/// The searches: the literals that need no case folding (and the hiders, which are exact),
-/// and those that do. Two automata, so that each keeps its fast scan: folding case where no
-/// letter needs it costs the exact one its SIMD prefilter.
+/// The searches: exactly, the hiders and the literals of at most three letters, each of those
+/// in all its cases; and ignoring case, the literals of more letters. Two automata, so that
+/// each keeps its fast scan: folding case where no letter needs it costs the exact one its
+/// SIMD prefilter, and a search ignoring case scans for a rare byte of a literal, which in
+/// JSON (a quote, a digit) may be anything but rare.
 #[derive(Clone, Debug)]
 struct Search {
     exact: AhoCorasick,
@@ -40,10 +42,16 @@ impl Prefilter {
         let Some(cover) = cover(matcher.needs()) else {
             return Prefilter { search: None };
         };
-        let (letters, plain): (Vec<&[u8]>, Vec<&[u8]>) = cover
-            .iter()
-            .map(|l| &l[..])
-            .partition(|l| l.iter().any(u8::is_ascii_alphabetic));
+        // A literal with few letters is looked for in each of its cases, exactly: the exact
+        // search's SIMD scan, which looks at a literal's first bytes, stays fast even when
+        // those are common (a quote); the others are looked for ignoring case.
+        let (mut letters, mut plain): (Vec<&[u8]>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
+        for literal in &cover {
+            match cases(literal) {
+                Some(all) if plain.len() + all.len() <= MAX_EXACT => plain.extend(all),
+                _ => letters.push(&literal[..]),
+            }
+        }
         let build = |patterns: Vec<&[u8]>, fold: bool| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(fold)
@@ -52,7 +60,11 @@ impl Prefilter {
                 .ok()
         };
         let exact = build(
-            plain.into_iter().chain(HIDERS.iter().copied()).collect(),
+            plain
+                .iter()
+                .map(Vec::as_slice)
+                .chain(HIDERS.iter().copied())
+                .collect(),
             false,
         );
         let folded = if letters.is_empty() {
@@ -116,6 +128,33 @@ impl Prefilter {
     }
 }
 
+/// The most literals looked for exactly, in all their cases.
+const MAX_EXACT: usize = 32;
+
+/// `literal` in every case of its ASCII letters, when it has at most three (with more, the
+/// search ignoring case is as fast).
+fn cases(literal: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let letters: Vec<usize> = (0..literal.len())
+        .filter(|&i| literal[i].is_ascii_alphabetic())
+        .collect();
+    if letters.len() > 3 {
+        return None;
+    }
+    Some(
+        (0..1u32 << letters.len())
+            .map(|bits| {
+                let mut case = literal.to_vec();
+                for (k, &i) in letters.iter().enumerate() {
+                    if bits & (1 << k) != 0 {
+                        case[i] = case[i].to_ascii_uppercase();
+                    }
+                }
+                case
+            })
+            .collect(),
+    )
+}
+
 /// A cover of `needs`: literals of which every text meeting it holds one (`Some(empty)`: no
 /// text meets it); `None` when there is none.
 fn cover(needs: &Needs) -> Option<Vec<Box<[u8]>>> {
@@ -157,6 +196,8 @@ mod tests {
             br#"{"items":[{"type":"port-tcp","value":"443"}]}"#,
             br#"{"items":[{"type":"title","value":"HikVision Login"}]}"#,
             br#"{"items":[{"type":"title","value":"nothing to see"}]}"#,
+            br#"{"items":[{"type":"geo-country","value":"US"},{"type":"title","value":"USA"}]}"#,
+            br#"{"items":[{"type":"title","value":"status: us"}]}"#,
         ];
         let candidates = |q: &str| -> Vec<usize> {
             let p = prefilter(q);
@@ -170,11 +211,29 @@ mod tests {
         // `and`: one operand's literals are enough (the longest).
         assert_eq!(candidates("title:login and geo-country=CN"), [1]);
         // No literal: every line.
-        assert_eq!(candidates("not port-tcp:443"), [0, 1, 2]);
-        assert_eq!(candidates("ip:10.0.0.0/8"), [0, 1, 2]);
+        assert_eq!(candidates("not port-tcp:443"), [0, 1, 2, 3, 4]);
+        assert_eq!(candidates("ip:10.0.0.0/8"), [0, 1, 2, 3, 4]);
         assert!(prefilter("title:日本").reads_everything());
         // A term that matches nothing: no line, unless something may hide a literal.
         assert_eq!(candidates("port-tcp:http"), Vec::<usize>::new());
+        // A whole value (`=`) is looked for with its string's quotes; a prefix with the first.
+        assert_eq!(candidates("geo-country=us"), [3]);
+        assert_eq!(candidates("geo-country=U*"), [3]);
+        assert_eq!(candidates("title:us"), [3, 4]);
+    }
+
+    #[test]
+    fn a_literal_of_few_letters_is_looked_for_in_all_its_cases() {
+        let all = cases(b"\"s1h").unwrap();
+        assert_eq!(all, [&b"\"s1h"[..], b"\"S1h", b"\"s1H", b"\"S1H"]);
+        assert_eq!(cases(b"443").unwrap(), [b"443"]);
+        assert_eq!(cases(b"abc").unwrap().len(), 8);
+        assert!(cases(b"abcd").is_none());
+        let p = prefilter("protocol=ssh");
+        for line in [&br#"["sSh"]"#[..], br#"["SSH"]"#, br#"["ssh"]"#] {
+            assert!(p.is_candidate(line));
+        }
+        assert!(!p.is_candidate(br#"["ssh-2"]"#));
     }
 
     #[test]
@@ -262,6 +321,7 @@ mod tests {
             "cn",
             "",
             "ssh",
+            "sSH",
             "Server",
         ];
         const TYPES: &[(&str, &[&str])] = &[
