@@ -105,12 +105,12 @@ impl<R: Read> LineReader<R> {
 
     /// The next lines, with the number of the first, in a buffer handed over rather than lent:
     /// the buffer is filled as far as the input and its room allow, and when it then holds
-    /// whole lines, all within the bound, they are `spare[range]` on return
+    /// whole lines within the bound (up to one longer), they are `spare[range]` on return
     /// ([`Taken::Buffer`], each line ended by its `\n`) and the reader reads on in what `spare`
     /// was, its unread rest moved there (`spare` grows when it is too small). Otherwise one
     /// line, as [`next_line`](Self::next_line) gives it (a line too long, the last one without
-    /// its `\n`, one longer than the buffer), and `spare` is left alone. After this, [`rest_from_last_line`](Self::rest_from_last_line)
-    /// starts at the unread rest.
+    /// its `\n`, one longer than the buffer), and `spare` is left alone. After this,
+    /// [`rest_from_last_line`](Self::rest_from_last_line) starts at the unread rest.
     pub(crate) fn take_lines(
         &mut self,
         spare: &mut Vec<u8>,
@@ -140,7 +140,7 @@ impl<R: Read> LineReader<R> {
             .map(|(number, line)| (number, Taken::One(line))))
     }
 
-    /// The whole lines buffered, when there are some and none is longer than the bound.
+    /// The whole lines buffered up to the first longer than the bound, when there are some.
     fn whole_lines(&self) -> Option<WholeLines> {
         if !self.started {
             return None;
@@ -153,7 +153,7 @@ impl<R: Read> LineReader<R> {
         };
         for end in memchr::memchr_iter(b'\n', unread) {
             if end - whole.end > self.max {
-                return None;
+                break;
             }
             whole.last_start = whole.end;
             whole.end = end + 1;
@@ -346,7 +346,7 @@ mod tests {
         );
         assert_eq!(
             batches(&b"ab\ncd\nefgh\nh\n"[..], 3),
-            ["1:ab", "2:cd", "3:long 4", "4:h|"]
+            ["1:ab", "2:cd|", "3:long 4", "4:h|"]
         );
         // However the input arrives, the buffer is filled before it is handed over.
         let pieces = Pieces(
