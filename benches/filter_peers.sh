@@ -8,7 +8,8 @@
 #   bash benches/filter_peers.sh              # MB=200 RUNS=5
 #   MB=500 RUNS=3 bash benches/filter_peers.sh
 #
-# Every tool writes the matching reports to a file; their counts must agree (the DuckDB and jq
+# Every tool writes the matching reports to a new file (the one of its run before is removed,
+# untimed, as that run's pages are freed then); their counts must agree (the DuckDB and jq
 # predicates are written to mean what the driftql query means on this data). The file comes from
 # `examples/gen_reports.rs` and is removed at the end; it is read into the page cache first, so
 # the figures are of the tools, not of the disk. DuckDB is installed into a virtual environment
@@ -77,12 +78,13 @@ query() {
     done
     local duck=$2 jqp=$3
     local t_dq t_grep t_duck t_jq n_dq n_duck n_jq
-    t_dq=$(best sh -c '"$0" filter "$1" "$2" >"$3" 2>/dev/null' "$DRIFTQL" "$expr" "$file" "$tmp/dq.out")
+    # Each run writes a new file: the one of the run before is removed first, untimed.
+    t_dq=$(BEFORE="rm -f '$tmp/dq.out'" best sh -c '"$0" filter "$1" "$2" >"$3" 2>/dev/null' "$DRIFTQL" "$expr" "$file" "$tmp/dq.out")
     n_dq=$(wc -l <"$tmp/dq.out")
-    t_grep=$(best sh -c 'out=$0; shift; grep "$@" >"$out" || true' "$tmp/grep.out" "${grep_args[@]}" "$file")
-    t_duck=$(best "$VENV/bin/python" "$tmp/duck.py" "$file" "$duck" "$tmp/duck.out")
+    t_grep=$(BEFORE="rm -f '$tmp/grep.out'" best sh -c 'out=$0; shift; grep "$@" >"$out" || true' "$tmp/grep.out" "${grep_args[@]}" "$file")
+    t_duck=$(BEFORE="rm -f '$tmp/duck.out'" best "$VENV/bin/python" "$tmp/duck.py" "$file" "$duck" "$tmp/duck.out")
     n_duck=$(wc -l <"$tmp/duck.out")
-    t_jq=$(best sh -c 'jq -c "select($0)" "$1" >"$2"' "$jqp" "$file" "$tmp/jq.out")
+    t_jq=$(BEFORE="rm -f '$tmp/jq.out'" best sh -c 'jq -c "select($0)" "$1" >"$2"' "$jqp" "$file" "$tmp/jq.out")
     n_jq=$(wc -l <"$tmp/jq.out")
     if [ "$n_dq" != "$n_duck" ] || [ "$n_dq" != "$n_jq" ]; then
         echo "filter_peers: the counts disagree on '$expr': driftql $n_dq, duckdb $n_duck, jq $n_jq" >&2
