@@ -265,6 +265,24 @@ impl Date {
             param,
             value: s.to_owned(),
         };
+        // The shape of nearly every date, read at once: four digits, a dash, two, a dash and
+        // two; the calendar says whether they are a date. Anything else is the format's to read
+        // or refuse (what both accept they read the same: a test compares them).
+        if let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes() {
+            let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+            if digits.iter().all(u8::is_ascii_digit) {
+                let n = |d: &[u8]| d.iter().fold(0, |n, &b| n * 10 + u16::from(b - b'0'));
+                let month = u8::try_from(n(&[m0, m1])).ok();
+                let day = u8::try_from(n(&[d0, d1])).ok();
+                let (Some(month), Some(day)) = (month, day) else {
+                    return Err(invalid());
+                };
+                return time::Month::try_from(month)
+                    .and_then(|m| time::Date::from_calendar_date(n(&digits[..4]).into(), m, day))
+                    .map(Date)
+                    .map_err(|_| invalid());
+            }
+        }
         // Exactly `YYYY-MM-DD`. The format's `[year]` also takes a sign (`+2024-01-01`), which a
         // parameter may not have; anything else but four digits, a dash, two, a dash and two is
         // refused by the parse itself.
@@ -865,6 +883,20 @@ mod tests {
         ] {
             let e = bad.parse::<Date>().unwrap_err();
             assert_eq!(e.code(), "invalid-date", "{bad}");
+        }
+        // Every date of the shape, in reach of each component's bounds, reads as the format
+        // reads it.
+        for year in [0, 1, 99, 1900, 2000, 2023, 2024, 2100, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let s = format!("{year:04}-{month:02}-{day:02}");
+                    assert_eq!(
+                        Date::parse_param("date", &s).ok().map(|d| d.0),
+                        time::Date::parse(&s, DATE_FORMAT).ok(),
+                        "{s}"
+                    );
+                }
+            }
         }
         let d = |s: &str| Some(s.parse::<Date>().unwrap());
         assert!(check_date_range(d("2024-01-01"), d("2024-01-01")).is_ok());
