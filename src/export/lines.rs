@@ -23,11 +23,10 @@ pub(crate) enum Taken<'a> {
     One(Line<'a>),
 }
 
-/// The whole lines at the start of the unread bytes: how many, where the last starts and where
-/// they end (after its `\n`), from the start of the unread bytes.
+/// The whole lines at the start of the unread bytes: how many, and where they end (after the
+/// last one's `\n`), from the start of the unread bytes.
 struct WholeLines {
     count: u64,
-    last_start: usize,
     end: usize,
 }
 
@@ -146,16 +145,17 @@ impl<R: Read> LineReader<R> {
             return None;
         }
         let unread = &self.buf[self.pos..self.filled];
-        let mut whole = WholeLines {
-            count: 0,
-            end: 0,
-            last_start: 0,
-        };
+        if unread.len() <= self.max {
+            // No line in it is longer than the bound: all up to the last `\n`, counted at once.
+            let end = memchr::memrchr(b'\n', unread)? + 1;
+            let count = memchr::memchr_iter(b'\n', &unread[..end]).count() as u64;
+            return Some(WholeLines { count, end });
+        }
+        let mut whole = WholeLines { count: 0, end: 0 };
         for end in memchr::memchr_iter(b'\n', unread) {
             if end - whole.end > self.max {
                 break;
             }
-            whole.last_start = whole.end;
             whole.end = end + 1;
             whole.count += 1;
         }
@@ -348,6 +348,12 @@ mod tests {
             batches(&b"ab\ncd\nefgh\nh\n"[..], 3),
             ["1:ab", "2:cd|", "3:long 4", "4:h|"]
         );
+        // The same lines whether what is buffered is within the bound (then so is each line in
+        // it, and they are counted at once) or not (each line is measured).
+        for max in [2, 5, 6, 7, 100] {
+            let got = batches(&b"ab\ncd\nef\ng"[..], max);
+            assert_eq!(got, ["1:ab", "2:cd|ef|", "4:g"], "{max}");
+        }
         // However the input arrives, the buffer is filled before it is handed over.
         let pieces = Pieces(
             ["a\nb", "c\nd", "\ne"]
