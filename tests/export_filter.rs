@@ -6,7 +6,7 @@
 #![cfg(feature = "export")]
 
 use std::cell::RefCell;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::rc::Rc;
 
 use driftql::export::{
@@ -353,6 +353,50 @@ fn a_failing_output_stops_the_filter() {
             Err(export::ReadError::Stopped(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
             other => panic!("{other:?}"),
         }
+    }
+}
+
+/// An input that fails ends the filter with that error, after the output of what was read
+/// before it.
+#[test]
+fn a_failing_input_ends_the_filter_after_what_was_read_before_it() {
+    struct Failing<'a>(&'a [u8]);
+    impl Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let data = input(20_000);
+    let mut all = Vec::new();
+    Filter::new(matcher("port-tcp:22"), &mut all, Emit::Lines, |_: &Bad| {
+        Ok(())
+    })
+    .run(&data[..], &ReadOptions::default())
+    .unwrap();
+    for threads in [1, 2] {
+        let mut out = Vec::new();
+        let r = Filter::new(matcher("port-tcp:22"), &mut out, Emit::Lines, |_: &Bad| {
+            Ok(())
+        })
+        .threads(threads)
+        .run(Failing(&data), &ReadOptions::default());
+        match r {
+            Err(export::ReadError::Read(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+            other => panic!("{other:?}"),
+        }
+        // Whole lines, the first of all that match: the chunks read before the error.
+        assert!(
+            out.len() > all.len() / 2 && out.len() < all.len(),
+            "{}",
+            out.len()
+        );
+        assert!(all.starts_with(&out) && out.ends_with(b"\n"));
     }
 }
 

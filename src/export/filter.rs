@@ -12,18 +12,18 @@ use crate::eval::Matcher;
 ///
 /// # Speed
 ///
-/// Line input is read on as many threads as the machine has cores, and its output comes out
-/// in input order; memory stays within a few chunks of 1 MiB per thread, however large the
-/// input. Before any JSON is read, a prefilter derived from the query picks the lines that may
-/// match (those that hold one of the query's literals; see
-/// [the prefilter](super#the-prefilter-of-filter) for why no matching line is left out). A
-/// line that cannot match is skipped without being read in full — unless it does not look like a whole JSON
-/// object or array (`{…}` or `[…]`), which is read, so that a cut or broken line is still
-/// reported. So a line that looks whole but is broken inside, and cannot match, is not
-/// reported: [`Filter::strict`] reads every line in full. A line read in full is read by a
-/// fast reader when it holds a report in the plain shape most are written in, and by serde
-/// otherwise; the fast reader reads only what serde reads the same (a property test and the
-/// `eval` fuzz target compare the two). Document input
+/// Line input is read on a thread of its own and matched on as many threads as the machine
+/// has cores, while the output is written, in input order, on the calling thread; memory stays
+/// within a few chunks of 1 MiB per thread, however large the input. Before any JSON is read,
+/// a prefilter derived from the query picks the lines that may match (those that hold one of
+/// the query's literals; see [the prefilter](super#the-prefilter-of-filter) for why no
+/// matching line is left out). A line that cannot match is skipped without being read in full
+/// — unless it does not look like a whole JSON object or array (`{…}` or `[…]`), which is
+/// read, so that a cut or broken line is still reported. So a line that looks whole but is
+/// broken inside, and cannot match, is not reported: [`Filter::strict`] reads every line in
+/// full. A line read in full is read by a fast reader when it holds a report in the plain
+/// shape most are written in, and by serde otherwise; the fast reader reads only what serde
+/// reads the same (a property test and the `eval` fuzz target compare the two). Document input
 /// (pretty-printed JSON) is read on one thread, in full.
 pub struct Filter<W, B> {
     matcher: Matcher,
@@ -94,11 +94,13 @@ impl<W: Write, B: FnMut(&Bad) -> io::Result<()>> Filter<W, B> {
         self
     }
 
-    /// Reads `input` through the filter. The output is flushed before each bad line is told
-    /// of, so that on one terminal the two streams stay in order, and at the end.
+    /// Reads `input` through the filter. Line input is read on a thread of its own (so
+    /// `input` is `Send`), while the output is written on this one. The output is flushed
+    /// before each bad line is told of, so that on one terminal the two streams stay in order,
+    /// and at the end.
     pub fn run(
         mut self,
-        input: impl Read,
+        input: impl Read + Send,
         options: &ReadOptions,
     ) -> Result<FilterCounts, ReadError> {
         if let Emit::Table(table) = &mut self.emit {

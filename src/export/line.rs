@@ -9,6 +9,7 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use super::{Bad, Found, Position, Sink, located, offset};
+use crate::report::fast::{self, Room};
 use crate::report::{ReportFields, ReportRef, read_key};
 
 /// Whether `line` is the start of a JSON value that goes on over the next lines.
@@ -18,15 +19,15 @@ pub(super) fn starts_document(line: &[u8]) -> bool {
 
 /// Reads one line (`raw`: its bytes without the `\n`) and gives what it holds to `sink`.
 pub(super) fn read(number: u64, raw: &[u8], sink: &mut impl Sink) -> io::Result<()> {
-    read_with(number, raw, true, sink)
+    read_with(number, raw, Some(&Room::default()), sink)
 }
 
-/// [`read`], with the fast reader of plain reports (`fast`) or with serde alone; what is read
-/// is the same either way.
+/// [`read`], with the fast reader of plain reports (`fast`: the room it reads items into, see
+/// [`Room`]) or with serde alone; what is read is the same either way.
 pub(super) fn read_with(
     number: u64,
     raw: &[u8],
-    fast: bool,
+    fast: Option<&Room>,
     sink: &mut impl Sink,
 ) -> io::Result<()> {
     let text = raw.trim_ascii();
@@ -46,7 +47,7 @@ pub(super) fn read_with(
     }
     // Most reports are in the plain shape the fast reader takes; it declines the rest, which
     // serde reads (and words the error for).
-    if let Some(report) = utf8.filter(|_| fast).and_then(crate::report::fast::read) {
+    if let Some(report) = utf8.zip(fast).and_then(|(t, room)| fast::read_in(t, room)) {
         return sink.report(Found { report, raw, at });
     }
     let value = match utf8 {

@@ -45,7 +45,10 @@
 //! of literals of which every matching line holds at least one (for `a and b`, the cover of
 //! whichever operand's literals are longest; for `a or b`, both covers together; a `not`, an
 //! `ip` block or a value outside plain ASCII has none, and then every line is read). A line is a
-//! candidate when it holds a literal of the cover, compared ignoring ASCII case.
+//! candidate when it holds a literal of the cover, compared ignoring ASCII case. (The searches
+//! are SIMD scans over a chunk of lines at a time: for literals of at most three letters,
+//! exactly, in every case of their letters; else in a copy of the chunk with its ASCII letters
+//! lowercased, byte for byte, for the literals lowercased.)
 //!
 //! # Why it is sound
 //!

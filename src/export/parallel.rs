@@ -1,14 +1,14 @@
-//! Filtering line input on several threads: the lines are read here, in chunks, and matched by
-//! workers; what they write comes out in input order.
+//! Filtering line input on several threads: the lines are read, in chunks, on a thread of their
+//! own and matched by workers; what they write comes out on the calling thread (the output
+//! need not be `Send`), in input order.
 //!
-//! - The reading stays on the calling thread (the input and the output need not be `Send`):
-//!   the line reader fills a buffer of about [`CHUNK`] bytes and hands over the whole lines in
-//!   it, buffer and all (no line is copied), reading on in a spare one; the buffer goes to a
-//!   worker as a job, and the workers' results are written in order. At most [`IN_FLIGHT`]
-//!   jobs per worker are out at once, and the buffers of written jobs (lines and output) are
-//!   used again, so memory stays within a few chunks per worker and nothing is allocated
-//!   afresh per chunk (a buffer grows past its size only to hold a line whole, up to the line
-//!   bound, and is then dropped).
+//! - The reader fills a buffer of about [`CHUNK`] bytes and hands over the whole lines in it,
+//!   buffer and all (no line is copied), reading on in a spare one; the buffer goes to a worker
+//!   as a job, and the workers' results are written in order, so that reading, matching and
+//!   writing go on at once. The buffers of written jobs (lines and output) go back to the
+//!   reader, to be used again, and it makes at most [`IN_FLIGHT`] per worker: so memory stays
+//!   within a few chunks per worker and nothing is allocated afresh per chunk (a buffer grows
+//!   past its size only to hold a line whole, up to the line bound, and is then made anew).
 //! - Each worker finds the prefilter's candidates in its chunk (one search over the chunk,
 //!   from line to line), reads in full the candidates and every line that does not look like a
 //!   whole JSON object or array (`{…}` or `[…]`), and skips the others: they cannot match.
@@ -16,14 +16,16 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::ops::Range;
-use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::filter::{Emit, emit};
 use super::lines::{Line, LineReader, Taken};
-use super::prefilter::{Marks, Prefilter};
+use super::prefilter::Prefilter;
 use super::{Bad, Found, ReadError, ReadOptions, Sink, line, too_long};
 use crate::eval::Matcher;
+use crate::report::fast::Room;
 
 /// The size a chunk of lines is handed out at.
 const CHUNK: usize = 1 << 20;
@@ -54,18 +56,63 @@ struct Done {
     data: Vec<u8>,
 }
 
-/// The buffers of jobs that are written, kept for the next jobs: no job allocates its room
-/// afresh, and the room stays bounded by the jobs out at once.
-#[derive(Default)]
-struct Spare {
-    data: Vec<Vec<u8>>,
-    out: Vec<Vec<u8>>,
+impl Done {
+    /// The result of a job whose worker panicked.
+    fn lost(seq: u64) -> Done {
+        Done {
+            seq,
+            written: Err(stopped()),
+            out: Vec::new(),
+            bad: Vec::new(),
+            tally: Tally::default(),
+            data: Vec::new(),
+        }
+    }
 }
 
-impl Spare {
-    /// Room for a chunk of lines (its length is the room: lines are read into it).
-    fn data(&mut self) -> Vec<u8> {
-        self.data.pop().unwrap_or_else(|| vec![0; CHUNK])
+/// The error of a filter whose thread stopped.
+fn stopped() -> io::Error {
+    io::Error::other("a filter thread stopped")
+}
+
+/// The reader's buffers: those of written jobs, back from the writer, are used for the next
+/// jobs, and no more than `limit` buffers of lines are made, so that the room stays bounded by
+/// the jobs out at once.
+struct Spare<'u> {
+    data: Vec<Vec<u8>>,
+    out: Vec<Vec<u8>>,
+    used: &'u Receiver<(Vec<u8>, Vec<u8>)>,
+    made: usize,
+    limit: usize,
+}
+
+impl<'u> Spare<'u> {
+    fn new(used: &'u Receiver<(Vec<u8>, Vec<u8>)>, limit: usize) -> Self {
+        Spare {
+            data: Vec::new(),
+            out: Vec::new(),
+            used,
+            made: 0,
+            limit,
+        }
+    }
+
+    /// Room for a chunk of lines (its length is the room: lines are read into it): a used
+    /// buffer, a new one while fewer than `limit` are made, else the next to come back (`None`
+    /// when none will: the writer has stopped).
+    fn data(&mut self) -> Option<Vec<u8>> {
+        while let Ok(used) = self.used.try_recv() {
+            self.keep(used);
+        }
+        if self.data.is_empty() && self.made < self.limit {
+            self.made += 1;
+            return Some(vec![0; CHUNK]);
+        }
+        if self.data.is_empty() {
+            let used = self.used.recv().ok()?;
+            self.keep(used);
+        }
+        self.data.pop()
     }
 
     /// An empty output buffer.
@@ -73,11 +120,13 @@ impl Spare {
         self.out.pop().unwrap_or_default()
     }
 
-    /// Keeps a written job's buffers, unless a long line made one far larger than a chunk.
-    fn keep(&mut self, data: Vec<u8>, mut out: Vec<u8>) {
-        if data.len() <= 2 * CHUNK {
-            self.data.push(data);
+    /// Keeps a written job's buffers; one that a long line made far larger than a chunk is
+    /// made anew.
+    fn keep(&mut self, (mut data, mut out): (Vec<u8>, Vec<u8>)) {
+        if data.len() > 2 * CHUNK {
+            data = vec![0; CHUNK];
         }
+        self.data.push(data);
         if out.capacity() <= 2 * CHUNK {
             out.clear();
             self.out.push(out);
@@ -118,9 +167,9 @@ pub(super) struct Work<'a> {
 
 /// Filters the rest of `lines` with `threads` workers, each writing what `emits` gives it (one
 /// [`Emit`] each); writes the output to `out` in input order and tells `on_bad` of each bad line
-/// or report, in order.
-pub(super) fn run<R: Read>(
-    mut lines: LineReader<R>,
+/// or report, in order. The lines read before a read error are written before it is returned.
+pub(super) fn run<R: Read + Send>(
+    lines: LineReader<R>,
     work: &Work<'_>,
     emits: Vec<Emit>,
     out: &mut impl Write,
@@ -139,62 +188,122 @@ pub(super) fn run<R: Read>(
             let taken = Arc::clone(&taken);
             let done_tx = done_tx.clone();
             scope.spawn(move || {
+                // Room kept from job to job: for a chunk with its letters lowercased (the
+                // prefilter's), and for a report's items (the fast reader's).
+                let mut folded = Vec::new();
+                let items = Room::default();
                 while let Some(job) = next_job(&taken) {
-                    let result = filter_job(job, work, &mut emit);
+                    let seq = job.seq;
+                    let filtered = panic::catch_unwind(AssertUnwindSafe(|| {
+                        filter_job(job, work, &mut emit, &mut folded, &items)
+                    }));
+                    // A panic is told to the writer, so that the filter stops rather than
+                    // waits for the job, and then goes on (the scope passes it on).
+                    let result = filtered.unwrap_or_else(|panic| {
+                        let _ = done_tx.send(Done::lost(seq));
+                        panic::resume_unwind(panic)
+                    });
                     if done_tx.send(result).is_err() {
                         return;
                     }
                 }
             });
         }
-        drop(done_tx);
+        drop((taken, done_tx));
+        let (used, used_rx) = channel();
+        let reader = scope.spawn(move || read_jobs(lines, &jobs, &used_rx, limit));
         let mut writer = InOrder {
             pending: BTreeMap::new(),
             next: 0,
-            done: &done,
             tally: &mut tally,
-            spare: Spare::default(),
-            in_flight: 0,
-            limit,
-            sent: 0,
+            used,
         };
-        // Lines given one at a time (rare: a line too long, the last without its `\n`, one
-        // longer than the buffer), gathered into a job of their own.
-        let mut gathered: Option<Job> = None;
-        let mut room = writer.spare.data();
-        while let Some((number, next)) = lines.take_lines(&mut room).map_err(ReadError::Read)? {
+        // The results, until the workers end: when the reader has ended and the jobs are done.
+        while let Ok(result) = done.recv() {
+            writer.write(result, out, on_bad)?;
+        }
+        let sent = reader
+            .join()
+            .map_err(|_| ReadError::Stopped(stopped()))?
+            .map_err(ReadError::Read)?;
+        // Every job handed out was written (a worker that panicked told of its job).
+        debug_assert_eq!(writer.next, sent);
+        Ok::<(), ReadError>(())
+    })?;
+    Ok(tally)
+}
+
+/// The reader: reads `lines` into jobs and hands them out in order, in the buffers that come
+/// back from the writer through `used` (at most `limit` of them made); how many jobs it handed
+/// out, or the read error it stopped at (after handing out the lines gathered before it). It
+/// ends early, without an error, when no worker or writer is left to take a job.
+fn read_jobs<R: Read>(
+    mut lines: LineReader<R>,
+    jobs: &SyncSender<Job>,
+    used: &Receiver<(Vec<u8>, Vec<u8>)>,
+    limit: usize,
+) -> io::Result<u64> {
+    let mut spare = Spare::new(used, limit);
+    let mut out = Handing { jobs, sent: 0 };
+    // Lines given one at a time (rare: a line too long, the last without its `\n`, one longer
+    // than the buffer), gathered into a job of their own.
+    let mut gathered: Option<Job> = None;
+    let read = (|| {
+        let Some(mut room) = spare.data() else {
+            return Ok(());
+        };
+        while let Some((number, next)) = lines.take_lines(&mut room)? {
             match next {
                 Taken::Buffer(range) => {
-                    if let Some(job) = gathered.take() {
-                        writer.send(job, &jobs, out, on_bad)?;
+                    let Some(fresh) = spare.data() else {
+                        return Ok(());
+                    };
+                    let data = std::mem::replace(&mut room, fresh);
+                    let job = Job::new(number, data, range, spare.out());
+                    let before = gathered.take().is_none_or(|g| out.send(g));
+                    if !(before && out.send(job)) {
+                        return Ok(());
                     }
-                    let data = std::mem::replace(&mut room, writer.spare.data());
-                    let job = Job::new(number, data, range, writer.spare.out());
-                    writer.send(job, &jobs, out, on_bad)?;
                 }
                 Taken::One(line) => {
-                    let job = gathered.get_or_insert_with(|| {
-                        let mut data = writer.spare.data();
+                    if gathered.is_none() {
+                        let Some(mut data) = spare.data() else {
+                            return Ok(());
+                        };
                         data.clear();
-                        Job::new(number, data, 0..0, writer.spare.out())
-                    });
+                        gathered = Some(Job::new(number, data, 0..0, spare.out()));
+                    }
+                    let job = gathered.as_mut().expect("a job is gathered");
                     if job.add(number, line) {
-                        let full = gathered.take().expect("a job was gathered");
-                        writer.send(full, &jobs, out, on_bad)?;
+                        let full = gathered.take().expect("a job is gathered");
+                        if !out.send(full) {
+                            return Ok(());
+                        }
                     }
                 }
             }
         }
-        if let Some(job) = gathered {
-            writer.send(job, &jobs, out, on_bad)?;
-        }
-        drop(jobs);
-        while writer.in_flight > 0 {
-            writer.write_one(out, on_bad)?;
-        }
-        Ok::<(), ReadError>(())
-    })?;
-    Ok(tally)
+        Ok(())
+    })();
+    if let Some(job) = gathered {
+        out.send(job);
+    }
+    read.map(|()| out.sent)
+}
+
+/// Hands jobs out to the workers, numbered in order.
+struct Handing<'j> {
+    jobs: &'j SyncSender<Job>,
+    sent: u64,
+}
+
+impl Handing<'_> {
+    /// Hands `job` out; whether a worker is left to take it.
+    fn send(&mut self, mut job: Job) -> bool {
+        job.seq = self.sent;
+        self.sent += 1;
+        self.jobs.send(job).is_ok()
+    }
 }
 
 impl Job {
@@ -235,54 +344,27 @@ fn next_job(taken: &Mutex<Receiver<Job>>) -> Option<Job> {
     taken.lock().ok()?.recv().ok()
 }
 
-/// The workers' results, written in the order of their jobs.
-struct InOrder<'d, 't> {
+/// The workers' results, written in the order of their jobs; their buffers go back to the
+/// reader.
+struct InOrder<'t> {
     pending: BTreeMap<u64, Done>,
+    /// The job to be written next.
     next: u64,
-    done: &'d Receiver<Done>,
     tally: &'t mut Tally,
-    spare: Spare,
-    /// The jobs out (sent, not yet written), at most `limit`; how many were sent.
-    in_flight: usize,
-    limit: usize,
-    sent: u64,
+    used: Sender<(Vec<u8>, Vec<u8>)>,
 }
 
-impl InOrder<'_, '_> {
-    /// Hands `job` out, next in order, once there is room for it.
-    fn send(
+impl InOrder<'_> {
+    /// Takes one more result, then writes every result that is next in order.
+    fn write(
         &mut self,
-        mut job: Job,
-        jobs: &SyncSender<Job>,
+        result: Done,
         out: &mut impl Write,
         on_bad: &mut impl FnMut(&Bad) -> io::Result<()>,
     ) -> Result<(), ReadError> {
-        while self.in_flight >= self.limit {
-            self.write_one(out, on_bad)?;
-        }
-        job.seq = self.sent;
-        self.sent += 1;
-        // A worker is always there to take it: they end only when this sender does.
-        let _ = jobs.send(job);
-        self.in_flight += 1;
-        Ok(())
-    }
-
-    /// Waits for one more result, then writes every result that is next in order.
-    fn write_one(
-        &mut self,
-        out: &mut impl Write,
-        on_bad: &mut impl FnMut(&Bad) -> io::Result<()>,
-    ) -> Result<(), ReadError> {
-        // The workers live as long as jobs are out: a closed channel means one panicked.
-        let result = self
-            .done
-            .recv()
-            .map_err(|_| ReadError::Stopped(io::Error::other("a filter thread stopped")))?;
         self.pending.insert(result.seq, result);
         while let Some(result) = self.pending.remove(&self.next) {
             self.next += 1;
-            self.in_flight -= 1;
             result.written.map_err(ReadError::Stopped)?;
             let written = &result.out;
             let mut from = 0;
@@ -296,7 +378,8 @@ impl InOrder<'_, '_> {
             out.write_all(&written[from..])
                 .map_err(ReadError::Stopped)?;
             self.tally.add(result.tally);
-            self.spare.keep(result.data, result.out);
+            // The reader may have ended: then the buffers are not wanted.
+            let _ = self.used.send((result.data, result.out));
         }
         Ok(())
     }
@@ -311,9 +394,18 @@ fn looks_whole(text: &[u8]) -> bool {
     )
 }
 
-/// Filters one job's lines.
-fn filter_job(job: Job, work: &Work<'_>, emit: &mut Emit) -> Done {
+/// Filters one job's lines (`folded` and `items` are room for the prefilter and the fast
+/// reader).
+fn filter_job(
+    job: Job,
+    work: &Work<'_>,
+    emit: &mut Emit,
+    folded: &mut Vec<u8>,
+    items: &Room,
+) -> Done {
+    let fast = work.fast.then_some(items);
     let mut sink = Collect {
+        room: fast,
         matcher: work.matcher,
         emit,
         out: job.out,
@@ -322,9 +414,9 @@ fn filter_job(job: Job, work: &Work<'_>, emit: &mut Emit) -> Done {
         failed: None,
     };
     let data = &job.data[job.lines];
-    let everything = work.prefilter.reads_everything();
-    let mut marks = Marks::default();
-    let mut mark = work.prefilter.next_mark(data, 0, &mut marks);
+    let mut marks = work.prefilter.marks(data, folded);
+    let everything = marks.is_none();
+    let mut mark = marks.as_mut().and_then(|m| m.next_mark(0));
     let mut start = 0;
     // Each line of a job ends with its `\n`.
     for (number, end) in (job.first_line..).zip(memchr::memchr_iter(b'\n', data)) {
@@ -332,13 +424,13 @@ fn filter_job(job: Job, work: &Work<'_>, emit: &mut Emit) -> Done {
         // A mark in the line; the next one is after it (no literal holds a newline).
         let marked = mark.is_some_and(|m| m < end);
         if marked {
-            mark = work.prefilter.next_mark(data, end, &mut marks);
+            mark = marks.as_mut().and_then(|m| m.next_mark(end));
         }
         let candidate = everything || marked;
         let text = raw.trim_ascii();
         if !text.is_empty() {
             if candidate || !looks_whole(text) {
-                if let Err(e) = line::read_with(number, raw, work.fast, &mut sink) {
+                if let Err(e) = line::read_with(number, raw, fast, &mut sink) {
                     sink.failed.get_or_insert(e);
                 }
             } else {
@@ -361,8 +453,9 @@ fn filter_job(job: Job, work: &Work<'_>, emit: &mut Emit) -> Done {
 }
 
 /// The sink of a worker: matches each report, writes those that match into its buffer, keeps
-/// the bad ones.
+/// the bad ones; and gives the room of each report's items back to the fast reader.
 struct Collect<'a> {
+    room: Option<&'a Room>,
     matcher: &'a Matcher,
     emit: &'a mut Emit,
     out: Vec<u8>,
@@ -377,6 +470,9 @@ impl Sink for Collect<'_> {
         if self.matcher.matches_items(&found.report.items) {
             self.tally.matched += 1;
             emit(self.emit, &found, &mut self.out)?;
+        }
+        if let Some(room) = self.room {
+            room.keep(found.report.items);
         }
         Ok(())
     }
@@ -421,21 +517,30 @@ mod tests {
     }
 
     #[test]
-    fn the_buffers_of_written_jobs_are_used_again_unless_they_grew_large() {
-        let mut spare = Spare::default();
-        let data = spare.data();
-        assert_eq!(data.len(), CHUNK);
+    fn the_buffers_of_written_jobs_are_used_again_and_no_more_are_made() {
+        let (used, used_rx) = channel();
+        let mut spare = Spare::new(&used_rx, 2);
+        let first = spare.data().unwrap();
+        assert_eq!(first.len(), CHUNK);
+        let second = spare.data().unwrap();
         let mut out = spare.out();
         out.extend_from_slice(b"written");
-        let (at, capacity) = (data.as_ptr(), out.capacity());
-        spare.keep(data, out);
-        let data = spare.data();
+        let (at, capacity) = (first.as_ptr(), out.capacity());
+        // Two made: the next is the first to come back.
+        used.send((first, out)).unwrap();
+        let data = spare.data().unwrap();
         let out = spare.out();
         assert_eq!(
             (data.as_ptr(), out.capacity(), out.len()),
             (at, capacity, 0)
         );
-        spare.keep(vec![0; 2 * CHUNK + 1], Vec::with_capacity(2 * CHUNK + 1));
-        assert!(spare.data.is_empty() && spare.out.is_empty());
+        // One grown large is made anew, its size a chunk; a large output buffer is dropped.
+        used.send((vec![0; 2 * CHUNK + 1], Vec::with_capacity(2 * CHUNK + 1)))
+            .unwrap();
+        assert_eq!(spare.data().unwrap().len(), CHUNK);
+        assert!(spare.out.is_empty());
+        // None will come back: no room.
+        drop((used, data, second));
+        assert!(spare.data().is_none());
     }
 }

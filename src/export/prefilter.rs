@@ -3,11 +3,13 @@
 //! [module docs](super).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use memchr::memmem::Finder;
 
 use crate::eval::{Matcher, Needs};
 
 /// What always makes a line a candidate, as it may hide a literal: escapes that can stand for
-/// any character, and the two characters outside ASCII that lowercase to ASCII letters.
+/// any character, and the two characters outside ASCII that lowercase to ASCII letters (`İ`,
+/// U+0130, and the Kelvin sign, U+212A).
 const HIDERS: &[&[u8]] = &[b"\\u", b"\\/", "\u{130}".as_bytes(), "\u{212a}".as_bytes()];
 
 /// Which lines may match (see the [module docs](self)).
@@ -17,23 +19,51 @@ pub(crate) struct Prefilter {
     search: Option<Search>,
 }
 
-/// The searches: exactly, the hiders and the literals of at most three letters, each of those
-/// in all its cases; and ignoring case, the literals of more letters. Two automata, so that
-/// each keeps its fast scan: folding case where no letter needs it costs the exact one its
-/// SIMD prefilter, and a search ignoring case scans for a rare byte of a literal, which in
-/// JSON (a quote, a digit) may be anything but rare.
+/// The search for the cover's literals, which ignores ASCII case, and for the hiders. Each
+/// way keeps a fast scan: a search that folds case as it goes scans for a rare byte of a
+/// literal, which in JSON (a quote, a digit) may be anything but rare.
 #[derive(Clone, Debug)]
-struct Search {
-    exact: AhoCorasick,
-    folded: Option<AhoCorasick>,
+enum Search {
+    /// When no literal has more than three ASCII letters (and all their cases are at most
+    /// [`MAX_EXACT`]): one automaton, of the hiders and of each literal in every case of its
+    /// letters, looked for exactly (its SIMD scan stays fast even when a literal's first bytes
+    /// are common).
+    Exact(AhoCorasick),
+    /// Otherwise: the text is searched in a copy with its letters lowercased, for the literals
+    /// lowercased (which is what ignoring ASCII case means), each with `memmem`'s SIMD search
+    /// (which scans for a pair of the literal's rarest bytes), or all with one automaton when
+    /// there are many; and for the hiders.
+    Folded(Literals),
 }
 
-/// Where each search of a [`Search`] found its next mark, so that a scan from line to line
-/// searches each part of the text once.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Marks {
-    exact: Option<Option<usize>>,
-    folded: Option<Option<usize>>,
+#[derive(Clone, Debug)]
+enum Literals {
+    Few(Vec<Finder<'static>>),
+    Many(AhoCorasick),
+}
+
+/// The most literals looked for exactly, in all their cases.
+const MAX_EXACT: usize = 32;
+/// The most literals looked for each on its own in a text with its letters lowercased.
+const MAX_FEW: usize = 4;
+
+/// A search for candidate marks in one text, from line to line: each search goes on from
+/// where it found its last mark, so each part of the text is searched once.
+pub(crate) struct Marks<'a> {
+    search: &'a Search,
+    /// The text searched (its letters lowercased for [`Search::Folded`]).
+    text: &'a [u8],
+    /// Where each search found its next mark: the automaton's, or each literal's (or the
+    /// automaton's) and then the hiders'.
+    next: Vec<Next>,
+}
+
+/// Where a search found its next mark.
+#[derive(Clone, Copy, Debug)]
+enum Next {
+    NotYet,
+    At(usize),
+    Never,
 }
 
 impl Prefilter {
@@ -42,41 +72,35 @@ impl Prefilter {
         let Some(cover) = cover(matcher.needs()) else {
             return Prefilter { search: None };
         };
-        // A literal with few letters is looked for in each of its cases, exactly: the exact
-        // search's SIMD scan, which looks at a literal's first bytes, stays fast even when
-        // those are common (a quote); the others are looked for ignoring case.
-        let (mut letters, mut plain): (Vec<&[u8]>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
-        for literal in &cover {
-            match cases(literal) {
-                Some(all) if plain.len() + all.len() <= MAX_EXACT => plain.extend(all),
-                _ => letters.push(&literal[..]),
-            }
-        }
-        let build = |patterns: Vec<&[u8]>, fold: bool| {
+        let automaton = |patterns: &[Vec<u8>]| {
             AhoCorasickBuilder::new()
-                .ascii_case_insensitive(fold)
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(patterns)
                 .ok()
         };
-        let exact = build(
-            plain
-                .iter()
-                .map(Vec::as_slice)
-                .chain(HIDERS.iter().copied())
-                .collect(),
-            false,
-        );
-        let folded = if letters.is_empty() {
-            Some(None)
+        let mut exact = Some(Vec::new());
+        for literal in &cover {
+            exact = exact
+                .zip(cases(literal))
+                .map(|(mut all, cases)| {
+                    all.extend(cases);
+                    all
+                })
+                .filter(|all| all.len() <= MAX_EXACT);
+        }
+        let search = if let Some(mut exact) = exact {
+            exact.extend(HIDERS.iter().map(|h| h.to_vec()));
+            automaton(&exact).map(Search::Exact)
         } else {
-            build(letters, true).map(Some)
+            let lowered: Vec<Vec<u8>> = cover.iter().map(|l| l.to_ascii_lowercase()).collect();
+            if lowered.len() <= MAX_FEW {
+                let finders = lowered.iter().map(|l| Finder::new(l).into_owned());
+                Some(Search::Folded(Literals::Few(finders.collect())))
+            } else {
+                automaton(&lowered).map(|ac| Search::Folded(Literals::Many(ac)))
+            }
         };
-        let search = match (exact, folded) {
-            (Some(exact), Some(folded)) => Some(Search { exact, folded }),
-            // An automaton that cannot be built (never, for so few patterns): read every line.
-            _ => None,
-        };
+        // An automaton that cannot be built (never, for so few patterns): every line is read.
         Prefilter { search }
     }
 
@@ -86,50 +110,112 @@ impl Prefilter {
     }
 
     /// Whether every line is a candidate (the query gives no literal to look for).
+    #[cfg(test)]
     pub fn reads_everything(&self) -> bool {
         self.search.is_none()
     }
 
-    /// The start of the first candidate mark in `text` at or after `from`: a literal of the
-    /// cover or a hider. A line holds one if, and only if, a search from its start finds one
-    /// before its end (no pattern spans a line break). `marks` remembers what the searches
-    /// found, for the next call on the same text with a `from` at least as far.
-    pub fn next_mark(&self, text: &[u8], from: usize, marks: &mut Marks) -> Option<usize> {
+    /// The search of `text` for candidate marks, `None` when every line is a candidate;
+    /// `room` holds the copy of the text searched with its letters lowercased, when it is.
+    pub fn marks<'a>(&'a self, text: &'a [u8], room: &'a mut Vec<u8>) -> Option<Marks<'a>> {
         let search = self.search.as_ref()?;
-        let find = |ac: &AhoCorasick, known: &mut Option<Option<usize>>| -> Option<usize> {
-            match *known {
-                Some(None) => return None,
-                Some(Some(at)) if at >= from => return Some(at),
-                _ => {}
+        let (text, searches) = match search {
+            Search::Exact(_) => (text, 1),
+            Search::Folded(literals) => {
+                room.clear();
+                room.extend(text.iter().map(u8::to_ascii_lowercase));
+                let searches = match literals {
+                    Literals::Few(finders) => finders.len(),
+                    Literals::Many(_) => 1,
+                };
+                (&room[..], searches + 1)
             }
-            let found = if from >= text.len() {
-                None
-            } else {
-                ac.find(Input::new(text).range(from..)).map(|m| m.start())
-            };
-            *known = Some(found);
-            found
         };
-        let exact = find(&search.exact, &mut marks.exact);
-        let folded = match &search.folded {
-            Some(ac) => find(ac, &mut marks.folded),
-            None => None,
-        };
-        match (exact, folded) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        Some(Marks {
+            search,
+            text,
+            next: vec![Next::NotYet; searches],
+        })
     }
 
     /// Whether `line` may match.
     #[cfg(test)]
     pub fn is_candidate(&self, line: &[u8]) -> bool {
-        self.search.is_none() || self.next_mark(line, 0, &mut Marks::default()).is_some()
+        let mut room = Vec::new();
+        self.marks(line, &mut room)
+            .is_none_or(|mut marks| marks.next_mark(0).is_some())
     }
 }
 
-/// The most literals looked for exactly, in all their cases.
-const MAX_EXACT: usize = 32;
+impl Marks<'_> {
+    /// The start of the first candidate mark at or after `from`: a literal of the cover or a
+    /// hider. A line holds one if, and only if, a search from its start finds one before its
+    /// end (no literal or hider spans a line break). Calls go on with a `from` at least as
+    /// far.
+    pub fn next_mark(&mut self, from: usize) -> Option<usize> {
+        let text = self.text;
+        if from > text.len() {
+            return None;
+        }
+        let automaton = |ac: &AhoCorasick, from: usize| {
+            ac.find(Input::new(text).range(from..)).map(|m| m.start())
+        };
+        let literals = match self.search {
+            Search::Exact(ac) => return next(&mut self.next[0], from, |f| automaton(ac, f)),
+            Search::Folded(literals) => literals,
+        };
+        let (hiders, literal_next) = self.next.split_last_mut()?;
+        let mut first = next(hiders, from, |from| hider(text, from));
+        let mut take = |at: Option<usize>| {
+            if let Some(at) = at {
+                first = Some(first.map_or(at, |f| f.min(at)));
+            }
+        };
+        match literals {
+            Literals::Few(finders) => {
+                for (finder, known) in finders.iter().zip(literal_next) {
+                    take(next(known, from, |from| {
+                        finder.find(&text[from..]).map(|at| from + at)
+                    }));
+                }
+            }
+            Literals::Many(ac) => take(next(&mut literal_next[0], from, |f| automaton(ac, f))),
+        }
+        first
+    }
+}
+
+/// The next mark at or after `from` of a search, from what it found before or, when that is
+/// behind, by searching on with `find`.
+fn next(known: &mut Next, from: usize, find: impl FnOnce(usize) -> Option<usize>) -> Option<usize> {
+    match *known {
+        Next::Never => return None,
+        Next::At(at) if at >= from => return Some(at),
+        _ => {}
+    }
+    let found = find(from);
+    *known = found.map_or(Next::Never, Next::At);
+    found
+}
+
+/// The first of the [`HIDERS`] at or after `from` in a text with its letters lowercased
+/// (where `\\U`, which is no escape, counts too: such a line is broken, and read in full).
+fn hider(text: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(i) = memchr::memchr3(b'\\', 0xC4, 0xE2, text.get(from..)?) {
+        let at = from + i;
+        let after = &text[at + 1..];
+        let hides = match text[at] {
+            b'\\' => matches!(after.first(), Some(b'u' | b'/')),
+            0xC4 => after.starts_with(&[0xB0]),
+            _ => after.starts_with(&[0x84, 0xAA]),
+        };
+        if hides {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
 
 /// `literal` in every case of its ASCII letters, when it has at most three (with more, the
 /// search ignoring case is as fast).
@@ -223,33 +309,57 @@ mod tests {
     }
 
     #[test]
-    fn a_literal_of_few_letters_is_looked_for_in_all_its_cases() {
-        let all = cases(b"\"s1h").unwrap();
-        assert_eq!(all, [&b"\"s1h"[..], b"\"S1h", b"\"s1H", b"\"S1H"]);
-        assert_eq!(cases(b"443").unwrap(), [b"443"]);
-        assert_eq!(cases(b"abc").unwrap().len(), 8);
-        assert!(cases(b"abcd").is_none());
+    fn a_literal_is_found_in_any_case() {
         let p = prefilter("protocol=ssh");
         for line in [&br#"["sSh"]"#[..], br#"["SSH"]"#, br#"["ssh"]"#] {
             assert!(p.is_candidate(line));
         }
         assert!(!p.is_candidate(br#"["ssh-2"]"#));
+        assert!(matches!(p.search, Some(Search::Exact(_))));
+        let all = cases(b"\"s1h").unwrap();
+        assert_eq!(all, [&b"\"s1h"[..], b"\"S1h", b"\"s1H", b"\"S1H"]);
+        assert_eq!(cases(b"443").unwrap(), [b"443"]);
+        assert_eq!(cases(b"abc").unwrap().len(), 8);
+        assert!(cases(b"abcd").is_none());
+        // A literal of more letters: in the text with its letters lowercased; so are the
+        // others then.
+        let p = prefilter("title:login or port-tcp:443");
+        assert!(matches!(p.search, Some(Search::Folded(Literals::Few(_)))));
+        assert!(p.is_candidate(br#"["LoGiN"]"#) && p.is_candidate(br#"["443"]"#));
+        assert!(!p.is_candidate(br#"["logi"]"#));
+        // Many literals: one automaton, the same marks.
+        let p =
+            prefilter("title:alpha or title:beta or title:gamma or title:delta or title:epsilon");
+        assert!(matches!(p.search, Some(Search::Folded(Literals::Many(_)))));
+        assert!(p.is_candidate(b"x GAMMA x") && p.is_candidate(b"x Epsilon"));
+        assert!(!p.is_candidate(b"x zeta x"));
     }
 
     #[test]
     fn marks_are_found_in_order_from_where_the_search_goes_on() {
-        let p = prefilter("port-tcp:443 or title:login");
-        assert!(!p.reads_everything());
-        let text = b"a 443 b LOGIN c 443\nd";
-        let mut marks = Marks::default();
-        // Each search from further on finds the next mark, of either kind (exact or folded).
-        assert_eq!(p.next_mark(text, 0, &mut marks), Some(2));
-        assert_eq!(p.next_mark(text, 3, &mut marks), Some(8));
-        assert_eq!(p.next_mark(text, 9, &mut marks), Some(16));
-        assert_eq!(p.next_mark(text, 17, &mut marks), None);
-        assert_eq!(p.next_mark(text, 19, &mut marks), None);
-        assert_eq!(p.next_mark(text, text.len(), &mut marks), None);
-        assert_eq!(Prefilter::everything().next_mark(text, 0, &mut marks), None);
+        let text = b"a 443 b LOGIN c 443 \\\\u\nd";
+        for q in [
+            "port-tcp:443 or title:log",
+            "port-tcp:443 or title:login",
+            "port-tcp:443 or title:login or title:x1 or title:y2 or title:z3",
+        ] {
+            let p = prefilter(q);
+            assert!(!p.reads_everything());
+            let mut room = Vec::new();
+            let mut marks = p.marks(text, &mut room).unwrap();
+            // Each search from further on finds the next mark, of any kind (a literal, with or
+            // without letters, or a hider: the second backslash of `\\u`), whichever way the
+            // literals are looked for.
+            assert_eq!(marks.next_mark(0), Some(2), "{q}");
+            assert_eq!(marks.next_mark(3), Some(8));
+            assert_eq!(marks.next_mark(9), Some(16));
+            assert_eq!(marks.next_mark(17), Some(21));
+            assert_eq!(marks.next_mark(22), None);
+            assert_eq!(marks.next_mark(text.len()), None);
+            assert_eq!(marks.next_mark(text.len() + 1), None);
+        }
+        let mut room = Vec::new();
+        assert!(Prefilter::everything().marks(text, &mut room).is_none());
         assert!(Prefilter::everything().reads_everything());
     }
 

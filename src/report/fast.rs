@@ -19,15 +19,23 @@
 //! in `is_metadata`; whitespace is JSON's four characters.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::{DATE, ID, ITEMS, ItemRef, ReportRef, Seen, check_report};
 
 /// The report `text` holds, when it is written in the plain shape (see the [module docs](self)).
+#[cfg(test)]
 pub(crate) fn read(text: &str) -> Option<ReportRef<'_>> {
+    read_in(text, &Room::default())
+}
+
+/// [`read`], its items in the room `room` keeps (when it has some).
+pub(crate) fn read_in<'a>(text: &'a str, room: &Room) -> Option<ReportRef<'a>> {
     let mut s = Scan {
         text,
         bytes: text.as_bytes(),
         at: 0,
+        room: Some(room.take()),
     };
     s.space();
     let report = s.report()?;
@@ -35,11 +43,51 @@ pub(crate) fn read(text: &str) -> Option<ReportRef<'_>> {
     (s.at == s.bytes.len()).then_some(report)
 }
 
+/// Room for a report's items, kept from one report to the next: reading one then allocates
+/// nothing for its items.
+#[derive(Default)]
+pub(crate) struct Room(Cell<Vec<ItemRef<'static>>>);
+
+impl Room {
+    /// The room kept, empty (room for the items most reports have, when none is kept).
+    fn take<'a>(&self) -> Vec<ItemRef<'a>> {
+        let mut items = recycle(self.0.take());
+        if items.capacity() == 0 {
+            items.reserve(16);
+        }
+        items
+    }
+
+    /// Keeps the room of `items` for the next report.
+    pub(crate) fn keep(&self, items: Vec<ItemRef<'_>>) {
+        self.0.set(recycle(items));
+    }
+}
+
+/// `items`, emptied, as room for items of another lifetime: nothing is left to convert (the
+/// conversion is never called), and the two types have one layout, so the vector's allocation
+/// is used again (a test checks it).
+fn recycle<'b>(mut items: Vec<ItemRef<'_>>) -> Vec<ItemRef<'b>> {
+    items.clear();
+    let owned = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+    items
+        .into_iter()
+        .map(|item| ItemRef {
+            ty: owned(item.ty),
+            context: owned(item.context),
+            value: owned(item.value),
+            is_metadata: item.is_metadata,
+        })
+        .collect()
+}
+
 /// Where the reading is in the text.
 struct Scan<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    /// The room for the items, until they are read.
+    room: Option<Vec<ItemRef<'a>>>,
 }
 
 impl<'a> Scan<'a> {
@@ -92,32 +140,42 @@ impl<'a> Scan<'a> {
     }
 
     /// A string at the cursor, unescaped; `None` for a `\u` escape, a control character or an
-    /// unterminated string.
+    /// unterminated string. (Inlined: a plain string is then read into its place, not copied
+    /// there from the stack.)
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         if self.peek() != Some(b'"') {
             return None;
         }
         let start = self.at + 1;
-        let mut i = start;
-        let mut owned: Option<String> = None;
+        let end = plain_until(self.bytes, start);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.at = end + 1;
+            // The quotes are ASCII: the slice is on char boundaries.
+            return Some(Cow::Borrowed(&self.text[start..end]));
+        }
+        self.escaped(start, end)
+    }
+
+    /// The rest of a string from `start`, whose plain bytes end at `i` before its end: at an
+    /// escape, else at a control character or the end of the text (`None`).
+    #[inline(never)]
+    fn escaped(&mut self, start: usize, mut i: usize) -> Option<Cow<'a, str>> {
+        if self.bytes.get(i) != Some(&b'\\') {
+            return None;
+        }
+        // Room for the whole string at once (unescaped, it is no longer).
+        let mut s = String::with_capacity(string_end(self.bytes, i) - start);
         let mut from = start;
         loop {
-            i = plain_until(self.bytes, i);
-            let b = *self.bytes.get(i)?;
-            match b {
+            match *self.bytes.get(i)? {
                 b'"' => {
                     self.at = i + 1;
                     // The quotes and backslashes are ASCII: the slices are on char boundaries.
-                    return Some(match owned {
-                        None => Cow::Borrowed(&self.text[start..i]),
-                        Some(mut s) => {
-                            s.push_str(&self.text[from..i]);
-                            Cow::Owned(s)
-                        }
-                    });
+                    s.push_str(&self.text[from..i]);
+                    return Some(Cow::Owned(s));
                 }
                 b'\\' => {
-                    let s = owned.get_or_insert_with(String::new);
                     s.push_str(&self.text[from..i]);
                     s.push(match *self.bytes.get(i + 1)? {
                         b'"' => '"',
@@ -133,13 +191,14 @@ impl<'a> Scan<'a> {
                     i += 2;
                     from = i;
                 }
-                0..=0x1f => return None,
-                _ => i += 1,
+                _ => return None,
             }
+            i = plain_until(self.bytes, i);
         }
     }
 
     /// A text field's value: a string, or `null` (the empty text) when `nullable`.
+    #[inline(always)]
     fn text(&mut self, nullable: bool) -> Option<Cow<'a, str>> {
         if nullable && self.peek() == Some(b'n') {
             self.word(b"null")?;
@@ -243,8 +302,7 @@ impl<'a> Scan<'a> {
 
     fn items(&mut self) -> Option<Vec<ItemRef<'a>>> {
         self.eat(b'[')?;
-        // Room for the items most reports have: the vector seldom grows.
-        let mut items = Vec::with_capacity(16);
+        let mut items = self.room.take().unwrap_or_default();
         self.space();
         if self.peek() == Some(b']') {
             self.at += 1;
@@ -290,6 +348,7 @@ impl<'a> Scan<'a> {
     }
 
     /// `is_metadata`'s value: `true`, `false`, or `null` for `false`.
+    #[inline(always)]
     fn flag(&mut self) -> Option<bool> {
         match self.peek()? {
             b't' => self.word(b"true").map(|()| true),
@@ -329,8 +388,21 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Where the string that goes on at `from` ends (its closing quote, or the end of `bytes`).
+fn string_end(bytes: &[u8], mut from: usize) -> usize {
+    loop {
+        from = plain_until(bytes, from);
+        match bytes.get(from) {
+            Some(b'\\') => from += 2,
+            Some(0..=0x1f) => from += 1,
+            _ => return from.min(bytes.len()),
+        }
+    }
+}
+
 /// The first byte at or after `from` that ends a run of plain string bytes (`"`, `\\` or a
 /// control character), or `bytes.len()`; eight bytes at a time while it can.
+#[inline(always)]
 fn plain_until(bytes: &[u8], mut from: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -394,6 +466,23 @@ mod tests {
             let text = serde_json::to_string(&report).unwrap();
             assert!(agrees(&text), "declined: {text}");
         }
+    }
+
+    #[test]
+    fn the_room_of_items_is_used_again() {
+        let room = Room::default();
+        let text = r#"{"date":"2024-01-02","id":"a","items":[{"type":"t","value":"v"}]}"#;
+        let report = read_in(text, &room).unwrap();
+        let (at, capacity) = (report.items.as_ptr(), report.items.capacity());
+        assert!(capacity >= 16);
+        room.keep(report.items);
+        let again = String::from(text);
+        let report = read_in(&again, &room).unwrap();
+        assert_eq!(report.items.len(), 1);
+        assert_eq!(
+            (report.items.as_ptr(), report.items.capacity()),
+            (at, capacity)
+        );
     }
 
     #[test]

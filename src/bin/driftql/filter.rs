@@ -139,7 +139,7 @@ pub fn filter(args: FilterArgs) -> Status {
 pub fn open(
     path: Option<&std::path::Path>,
     progress: bool,
-) -> Result<(String, Reading, Box<dyn Read>), Exit> {
+) -> Result<(String, Reading, Box<dyn Read + Send>), Exit> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
             let name = driftql::text::escape_control(&p.display().to_string()).into_owned();
@@ -157,7 +157,8 @@ pub fn open(
         _ => Ok((
             "<stdin>".into(),
             Reading::none(),
-            Box::new(io::stdin().lock()),
+            // Not locked: the input is read on a thread of its own.
+            Box::new(io::stdin()),
         )),
     }
 }

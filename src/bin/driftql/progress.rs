@@ -13,7 +13,7 @@ pub struct Reading(Option<ProgressBar>);
 impl Reading {
     /// `file` as a reader whose progress a bar shows, labelled `name` — when `wanted` and
     /// standard error is a terminal.
-    pub fn file(file: File, name: &str, wanted: bool) -> (Reading, Box<dyn Read>) {
+    pub fn file(file: File, name: &str, wanted: bool) -> (Reading, Box<dyn Read + Send>) {
         if !wanted || !io::stderr().is_terminal() {
             return (Reading(None), Box::new(file));
         }
