@@ -346,6 +346,9 @@ mod tests {
             let p = prefilter(q);
             assert!(!p.reads_everything());
             let mut room = Vec::new();
+            // Past the end of the text, nothing is searched (and nothing found).
+            let mut past = p.marks(text, &mut room).unwrap();
+            assert_eq!(past.next_mark(text.len() + 1), None, "{q}");
             let mut marks = p.marks(text, &mut room).unwrap();
             // Each search from further on finds the next mark, of any kind (a literal, with or
             // without letters, or a hider: the second backslash of `\\u`), whichever way the
