@@ -534,7 +534,12 @@ mod tests {
             (data.as_ptr(), out.capacity(), out.len()),
             (at, capacity, 0)
         );
-        // One grown large is made anew, its size a chunk; a large output buffer is dropped.
+        // One grown to twice a chunk is kept as it is; one larger is made anew, its size a
+        // chunk, and a larger output buffer is dropped.
+        used.send((vec![0; 2 * CHUNK], Vec::with_capacity(2 * CHUNK)))
+            .unwrap();
+        assert_eq!(spare.data().unwrap().len(), 2 * CHUNK);
+        assert!(spare.out().capacity() >= 2 * CHUNK);
         used.send((vec![0; 2 * CHUNK + 1], Vec::with_capacity(2 * CHUNK + 1)))
             .unwrap();
         assert_eq!(spare.data().unwrap().len(), CHUNK);
