@@ -268,20 +268,18 @@ impl Date {
         // The shape of nearly every date, read at once: four digits, a dash, two, a dash and
         // two; the calendar says whether they are a date. Anything else is the format's to read
         // or refuse (what both accept they read the same: a test compares them).
-        if let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes() {
-            let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
-            if digits.iter().all(u8::is_ascii_digit) {
-                let n = |d: &[u8]| d.iter().fold(0, |n, &b| n * 10 + u16::from(b - b'0'));
-                let month = u8::try_from(n(&[m0, m1])).ok();
-                let day = u8::try_from(n(&[d0, d1])).ok();
-                let (Some(month), Some(day)) = (month, day) else {
-                    return Err(invalid());
-                };
-                return time::Month::try_from(month)
-                    .and_then(|m| time::Date::from_calendar_date(n(&digits[..4]).into(), m, day))
-                    .map(Date)
-                    .map_err(|_| invalid());
-            }
+        if let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes()
+            && [y0, y1, y2, y3, m0, m1, d0, d1]
+                .iter()
+                .all(u8::is_ascii_digit)
+        {
+            // Two digits: at most 99.
+            let two = |tens: u8, ones: u8| (tens - b'0') * 10 + (ones - b'0');
+            let year = i32::from(two(y0, y1)) * 100 + i32::from(two(y2, y3));
+            return time::Month::try_from(two(m0, m1))
+                .and_then(|m| time::Date::from_calendar_date(year, m, two(d0, d1)))
+                .map(Date)
+                .map_err(|_| invalid());
         }
         // Exactly `YYYY-MM-DD`. The format's `[year]` also takes a sign (`+2024-01-01`), which a
         // parameter may not have; anything else but four digits, a dash, two, a dash and two is
